@@ -1,0 +1,47 @@
+"""The `customer-mart` command line: one sub-command per job."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _add_generate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("generate", help="write a synthetic TheLook-shaped raw dataset")
+    p.add_argument("--users", type=int, required=True, help="number of registered users")
+    p.add_argument("--seed", type=int, default=42, help="random seed (same seed and --now, same files)")
+    p.add_argument("--out", required=True, help="output folder; one sub-folder per table")
+    p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    p.add_argument("--now", default=None, help="the generator's 'now', YYYY-MM-DD (default: today, UTC)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    def run(args: argparse.Namespace) -> int:
+        from customer_mart.generate import generate
+
+        generate(
+            users=args.users,
+            seed=args.seed,
+            out=args.out,
+            file_format=args.format,
+            now=args.now,
+            progress=not args.no_progress,
+        )
+        return 0
+
+    p.set_defaults(func=run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="customer-mart", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_generate(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
