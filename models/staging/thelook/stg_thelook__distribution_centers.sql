@@ -1,0 +1,38 @@
+with
+
+source as (
+
+    select * from {{ source('thelook', 'distribution_centers') }}
+
+),
+
+typed as (
+
+    select
+        cast(id as {{ dbt.type_bigint() }}) as distribution_center_id,
+        {{ clean_text('name') }} as distribution_center_name,
+        {{ valid_coordinate('latitude', 90) }} as latitude,
+        {{ valid_coordinate('longitude', 180) }} as longitude
+    from source
+    where id is not null
+
+),
+
+deduplicated as (
+
+    {{ keep_one_per_key('typed', 'distribution_center_id', 'distribution_center_name, latitude, longitude') }}
+
+),
+
+final as (
+
+    select
+        distribution_center_id,
+        distribution_center_name,
+        latitude,
+        longitude
+    from deduplicated
+
+)
+
+select * from final
