@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -31,10 +32,28 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _add_summary(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("summary", help="print customers per profit level and per nearest center")
+    p.add_argument(
+        "--duckdb",
+        default=os.environ.get("DUCKDB_PATH", "data/warehouse.duckdb"),
+        help="the DuckDB file dbt built (default: $DUCKDB_PATH or data/warehouse.duckdb)",
+    )
+
+    def run(args: argparse.Namespace) -> int:
+        from customer_mart.summary import summarize
+
+        print(summarize(args.duckdb))
+        return 0
+
+    p.set_defaults(func=run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="customer-mart", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_generate(sub)
+    _add_summary(sub)
     return parser
 
 

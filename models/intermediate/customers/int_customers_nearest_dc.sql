@@ -59,7 +59,7 @@ ranked as (
         distance_km,
         row_number() over (
             partition by user_id
-            order by distance_km, distribution_center_id
+            order by distance_km asc, distribution_center_id asc
         ) as distance_rank
     from distances
 

@@ -32,7 +32,7 @@ ranked as (
         traffic_source,
         row_number() over (
             partition by user_id
-            order by event_count desc, traffic_source
+            order by event_count desc, traffic_source asc
         ) as source_rank
     from per_source
 

@@ -1,0 +1,58 @@
+# Thin wrappers over commands a user could type. `make run` and `make test` are the two that matter.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+USERS ?= 100000
+SEED ?= 42
+RAW_DATA_DIR ?= data/raw
+DUCKDB_PATH ?= data/warehouse.duckdb
+export RAW_DATA_DIR DUCKDB_PATH
+
+.PHONY: help setup run generate build summary test lint format clean
+
+help:
+	@echo "make run    - set up, generate $(USERS) users into $(RAW_DATA_DIR), dbt build on DuckDB, print a summary"
+	@echo "make test   - every check: lint, Python tests, dbt build with all dbt tests on small data"
+	@echo "make lint   - sqlfluff on models/, ruff on Python"
+
+# The virtual environment, with every pinned dependency from pyproject.toml.
+setup: $(VENV)/.installed profiles.yml
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+# dbt reads ./profiles.yml when run from the project root; it is yours to edit once copied.
+profiles.yml:
+	cp profiles.yml.example $@
+
+run: setup generate build summary
+
+generate: setup
+	$(BIN)/customer-mart generate --users $(USERS) --seed $(SEED) --out $(RAW_DATA_DIR)
+
+build: setup
+	mkdir -p $(dir $(DUCKDB_PATH))
+	$(BIN)/dbt build
+
+summary: setup
+	$(BIN)/customer-mart summary
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests/marts
+
+format: setup
+	$(BIN)/ruff format src tests bench
+	DUCKDB_PATH=:memory: $(BIN)/sqlfluff fix models tests/marts
+
+test: setup lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf target logs data

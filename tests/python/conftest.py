@@ -1,0 +1,111 @@
+"""Shared fixtures: a way to run the dbt project against throwaway raw data and warehouses."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+FIXTURES_DIR = PROJECT_DIR / "tests" / "fixtures"
+BIN_DIR = Path(sys.executable).parent
+
+
+@dataclass
+class DbtProject:
+    """The project's dbt, run from the project root against one DuckDB file and one raw folder."""
+
+    workdir: Path
+    raw_dir: Path
+    file_format: str = "parquet"
+    target: str = "duckdb"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.workdir / "warehouse.duckdb"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            DUCKDB_PATH=str(self.duckdb_path),
+            RAW_DATA_DIR=str(self.raw_dir),
+            RAW_FILE_FORMAT=self.file_format,
+            DBT_TARGET=self.target,
+            DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        )
+        env.update(self.extra_env)
+        return env
+
+    def run(self, *args: str, vars: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        profiles = self.workdir / "profiles"
+        if not profiles.exists():
+            profiles.mkdir(parents=True)
+            shutil.copy(PROJECT_DIR / "profiles.yml.example", profiles / "profiles.yml")
+        command = [
+            str(BIN_DIR / "dbt"),
+            *args,
+            "--profiles-dir",
+            str(profiles),
+            "--target-path",
+            str(self.workdir / "target"),
+            "--log-path",
+            str(self.workdir / "logs"),
+        ]
+        if vars:
+            command += ["--vars", repr(vars)]
+        result = subprocess.run(
+            command, cwd=PROJECT_DIR, env=self.env(), capture_output=True, text=True, check=False
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"dbt {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-6000:]}{result.stderr}"
+            )
+        return result
+
+    def query(self, sql: str) -> list[dict]:
+        import duckdb
+
+        with duckdb.connect(str(self.duckdb_path), read_only=True) as con:
+            cursor = con.execute(sql)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@pytest.fixture
+def dbt_project(tmp_path: Path) -> Callable[..., DbtProject]:
+    def make(raw_dir: Path, file_format: str = "parquet", **kwargs) -> DbtProject:
+        workdir = tmp_path / f"dbt-{len(list(tmp_path.glob('dbt-*')))}"
+        workdir.mkdir()
+        return DbtProject(workdir=workdir, raw_dir=raw_dir, file_format=file_format, **kwargs)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def official_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real generator's 3,000-user CSV export (kept gzipped in the fixtures), unpacked."""
+    out = tmp_path_factory.mktemp("official-sample-3k")
+    for packed in sorted((FIXTURES_DIR / "official-sample-3k").glob("*/*.csv.gz")):
+        target = out / packed.parent.name / packed.name.removesuffix(".gz")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with gzip.open(packed, "rb") as src, target.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_generated_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small generated raw dataset (Parquet), made once per test session."""
+    from customer_mart.generate import generate
+
+    out = tmp_path_factory.mktemp("generated-2k")
+    generate(users=2000, seed=7, out=str(out), file_format="parquet", now="2026-06-30", progress=False)
+    return out
