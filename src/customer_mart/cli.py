@@ -49,11 +49,46 @@ def _add_summary(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _add_upload(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("upload", help="put a raw folder's table files where the Glue tables expect them")
+    p.add_argument("--raw-dir", required=True, help="the raw folder: one sub-folder per table")
+    p.add_argument("--bucket", required=True, help="the raw-data bucket (terraform output raw_bucket)")
+    p.add_argument("--prefix", required=True, help="key prefix such as thelook/raw (output raw_prefix)")
+    p.add_argument("--region", default=None, help="AWS region (default: the AWS SDK's, e.g. $AWS_REGION)")
+    p.add_argument(
+        "--delete-stale",
+        action="store_true",
+        help="delete objects under each table's prefix that this upload did not write",
+    )
+    p.add_argument(
+        "--glue-database",
+        default=None,
+        help="then check that this Glue database's tables describe the upload (columns, location, format)",
+    )
+    p.add_argument("--start-crawler", default=None, metavar="NAME", help="then start this Glue crawler")
+
+    def run(args: argparse.Namespace) -> int:
+        from customer_mart.upload import run_upload
+
+        return run_upload(
+            raw_dir=args.raw_dir,
+            bucket=args.bucket,
+            prefix=args.prefix,
+            region=args.region,
+            delete_stale=args.delete_stale,
+            glue_database=args.glue_database,
+            crawler=args.start_crawler,
+        )
+
+    p.set_defaults(func=run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="customer-mart", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_generate(sub)
     _add_summary(sub)
+    _add_upload(sub)
     return parser
 
 

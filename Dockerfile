@@ -1,0 +1,40 @@
+# The project's container: dbt and the customer_mart package, installed from the pinned
+# dependencies in pyproject.toml. infra/ runs it weekly on ECS Fargate as
+#   dbt run-operation create_spectrum_schema && dbt build --target redshift
+# with IAM authentication to Redshift Serverless (environment set by infra/ecs.tf).
+#
+#   docker build -t customer-mart:0.1.0 .
+FROM python:3.11.13-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# Dependencies and package first, so that a change to the dbt models alone reuses this layer.
+COPY pyproject.toml README.md ./
+COPY src ./src
+RUN pip install .
+
+# The dbt project: dbt_project.yml, models, macros, seeds, snapshots, tests, analyses, docs,
+# whichever of them exist (.dockerignore lets in nothing else; empty folders are not in git).
+# profiles.yml reads every connection setting from the environment.
+COPY . ./
+COPY profiles.yml.example ./profiles.yml
+
+# dbt writes only under /tmp (a task volume in ECS; the root filesystem is read-only there).
+ENV DBT_PROFILES_DIR=/app \
+    DBT_PROJECT_DIR=/app \
+    DBT_TARGET_PATH=/tmp/dbt/target \
+    DBT_LOG_PATH=/tmp/dbt/logs \
+    DBT_SEND_ANONYMOUS_USAGE_STATS=false \
+    DBT_TARGET=redshift \
+    REDSHIFT_AUTH_METHOD=iam \
+    HOME=/tmp
+
+RUN useradd --uid 10001 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin dbt
+USER 10001
+
+ENTRYPOINT ["/bin/sh", "-c", "dbt run-operation create_spectrum_schema --target redshift && exec dbt build --target redshift"]
