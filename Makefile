@@ -10,12 +10,13 @@ RAW_DATA_DIR ?= data/raw
 DUCKDB_PATH ?= data/warehouse.duckdb
 export RAW_DATA_DIR DUCKDB_PATH
 
-.PHONY: help setup run generate build summary test lint format clean
+.PHONY: help setup run generate build summary test lint infra-check format clean
 
 help:
 	@echo "make run    - set up, generate $(USERS) users into $(RAW_DATA_DIR), dbt build on DuckDB, print a summary"
 	@echo "make test   - every check: lint, Python tests, dbt build with all dbt tests on small data"
 	@echo "make lint   - sqlfluff on models/, ruff on Python"
+	@echo "make infra-check - terraform fmt/validate/plan offline and checkov on infra/"
 
 # The virtual environment, with every pinned dependency from pyproject.toml.
 setup: $(VENV)/.installed profiles.yml
@@ -51,7 +52,11 @@ format: setup
 	$(BIN)/ruff format src tests bench
 	DUCKDB_PATH=:memory: $(BIN)/sqlfluff fix models tests/marts
 
-test: setup lint
+# Terraform fmt/init/validate/plan (offline) and checkov, in its own virtual environment.
+infra-check:
+	bash infra/check.sh
+
+test: setup lint infra-check
 	$(BIN)/pytest
 
 clean:
