@@ -252,7 +252,8 @@ def _vocab(values, index: np.ndarray) -> pa.Array:
     if dictionary.null_count:  # Parquet wants the NULLs in the indexes, not in the dictionary
         mask = ~dictionary.is_valid().to_numpy(zero_copy_only=False)[index]
         dictionary = pc.fill_null(dictionary, "")
-    return pa.DictionaryArray.from_arrays(pa.array(index, type=pa.int32(), mask=mask), dictionary)
+    indexes = pa.array(np.asarray(index).astype(np.int32, copy=False), mask=mask)
+    return pa.DictionaryArray.from_arrays(indexes, dictionary)
 
 
 def _dense(values, index: np.ndarray) -> pa.Array:
@@ -278,30 +279,29 @@ def _fixed_width_strings(chars: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
-def _gather_strings(chars: np.ndarray, valid: np.ndarray, index: np.ndarray) -> pa.Array:
-    """Strings made of the valid characters of rows `index` of a padded (n, width) matrix."""
-    rows, keep = chars[index], valid[index]
-    data = rows[keep]
-    offsets = np.zeros(len(index) + 1, dtype=np.int32)
-    np.cumsum(keep.sum(axis=1, dtype=np.int32), out=offsets[1:])
-    return pa.Array.from_buffers(pa.string(), len(index), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+def _compact_strings(chars: np.ndarray, valid: np.ndarray) -> pa.Array:
+    """One string per row of a padded (n, width) ASCII matrix: its characters where valid."""
+    data = chars[valid]
+    offsets = np.zeros(len(chars) + 1, dtype=np.int32)
+    np.cumsum(valid.sum(axis=1, dtype=np.int32), out=offsets[1:])
+    return pa.Array.from_buffers(pa.string(), len(chars), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-_UUID_HEX_POSITIONS = np.array([i for i in range(36) if i not in (8, 13, 18, 23)])
+# Each byte as its two lower-case hex digits; the 32 hex digits of a uuid go to these columns.
+_HEX_PAIRS = np.frombuffer(b"".join(f"{v:02x}".encode() for v in range(256)), dtype=np.uint16)
+_UUID_GROUPS = ((0, 4, 0), (4, 6, 9), (6, 8, 14), (8, 10, 19), (10, 16, 24))  # bytes [a, b) -> char c
 
 
-def _uuid_chars(rng: np.random.Generator, n: int) -> np.ndarray:
-    """(n, 36) ASCII of random version-4 uuids, drawn from rng (deterministic for a seed)."""
+def _uuids(rng: np.random.Generator, n: int) -> pa.Array:
+    """n random version-4 uuid strings, drawn from rng (deterministic for a seed, unlike uuid4())."""
     raw = np.frombuffer(rng.bytes(16 * n), dtype=np.uint8).reshape(n, 16).copy()
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    nibbles = np.empty((n, 32), dtype=np.uint8)
-    nibbles[:, 0::2] = raw >> 4
-    nibbles[:, 1::2] = raw & 0x0F
+    hex_digits = _HEX_PAIRS[raw].view(np.uint8)  # (n, 32)
     chars = np.full((n, 36), ord("-"), dtype=np.uint8)
-    chars[:, _UUID_HEX_POSITIONS] = _HEX[nibbles]
-    return chars
+    for first, stop, column in _UUID_GROUPS:
+        chars[:, column : column + 2 * (stop - first)] = hex_digits[:, 2 * first : 2 * stop]
+    return _fixed_width_strings(chars)
 
 
 # Each octet 0..255 as three zero-padded ASCII digits, with how many of them to keep.
@@ -310,9 +310,8 @@ _OCTET_KEEP = np.array([[c != " " for c in f"{v:>3}"] for v in range(256)])
 _IP_FIRST_OCTETS = np.array([o for o in range(1, 224) if o not in (10, 127)])
 
 
-def _ip_addresses(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Public-looking IPv4 addresses (class A to C, no private or loopback ranges) as a padded
-    (n, 16) character matrix and its validity mask (see _gather_strings)."""
+def _ip_addresses(rng: np.random.Generator, n: int) -> pa.Array:
+    """n public-looking IPv4 addresses (class A to C, no private or loopback ranges)."""
     octets = rng.integers(0, 256, size=(n, 4), dtype=np.int64)
     octets[:, 0] = _IP_FIRST_OCTETS[octets[:, 0] % len(_IP_FIRST_OCTETS)]
     octets[:, 3] = 1 + octets[:, 3] % 254
@@ -326,7 +325,7 @@ def _ip_addresses(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndar
     valid = np.ones((n, 4, 4), dtype=bool)
     valid[:, :, :3] = _OCTET_KEEP[octets]
     valid[:, 3, 3] = False  # no dot after the last octet
-    return chars.reshape(n, 16), valid.reshape(n, 16)
+    return _compact_strings(chars.reshape(n, 16), valid.reshape(n, 16))
 
 
 def _segment_starts(lengths: np.ndarray) -> np.ndarray:
@@ -515,8 +514,8 @@ def _event_table(
     created: np.ndarray,
     session_user: np.ndarray | None,
     session_location: np.ndarray,
-    session_chars: np.ndarray,
-    session_ip: tuple[np.ndarray, np.ndarray],
+    session_uuid: pa.Array,
+    session_ip: pa.Array,
     session_browser: np.ndarray,
     session_traffic: np.ndarray,
 ) -> pa.Table:
@@ -535,9 +534,9 @@ def _event_table(
             _int64(np.arange(first_id, first_id + n)),
             user,
             _int64(sequence),
-            _fixed_width_strings(session_chars[session]),
+            _vocab(session_uuid, session),
             _timestamps(created),
-            _gather_strings(*session_ip, session),
+            _vocab(session_ip, session),
             _vocab(world["city"], where),
             _vocab(world["state"], where),
             _vocab(world["postal_code"], where),
@@ -551,11 +550,11 @@ def _event_table(
 
 
 def _session_attributes(rng: np.random.Generator, n: int):
-    chars = _uuid_chars(rng, n)
+    uuids = _uuids(rng, n)
     ip = _ip_addresses(rng, n)
     browser = _choice(rng, BROWSER[1], n)
     traffic = _choice(rng, EVENT_TRAFFIC[1], n)
-    return chars, ip, browser, traffic
+    return uuids, ip, browser, traffic
 
 
 def _purchase_events(rng: np.random.Generator, users: dict, orders: dict, items: dict) -> pa.Table:
@@ -582,7 +581,7 @@ def _purchase_events(rng: np.random.Generator, users: dict, orders: dict, items:
     created = items["created"][session] - before_end * US
     # A session that would start before the user signed up waits for the sign-up instead.
     created = np.maximum(created, users["created"][session_user][session])
-    chars, ip, browser, traffic = _session_attributes(rng, n_sessions)
+    uuids, ip, browser, traffic = _session_attributes(rng, n_sessions)
     return _event_table(
         1,
         session,
@@ -592,7 +591,7 @@ def _purchase_events(rng: np.random.Generator, users: dict, orders: dict, items:
         created,
         session_user,
         users["location"][session_user],
-        chars,
+        uuids,
         ip,
         browser,
         traffic,
@@ -618,7 +617,7 @@ def _anonymous_events(rng: np.random.Generator, n_users: int, now: int, first_id
     created = (first_minute[session] + since_start) * MINUTE
     product = rng.integers(0, len(_products()), n_sessions)
     location = _choice(rng, _world_pop()["population"].to_numpy(), n_sessions)
-    chars, ip, browser, traffic = _session_attributes(rng, n_sessions)
+    uuids, ip, browser, traffic = _session_attributes(rng, n_sessions)
     return _event_table(
         first_id,
         session,
@@ -628,7 +627,7 @@ def _anonymous_events(rng: np.random.Generator, n_users: int, now: int, first_id
         created,
         None,
         location,
-        chars,
+        uuids,
         ip,
         browser,
         traffic,
@@ -647,6 +646,10 @@ def _as_csv(table: pa.Table) -> pa.Table:
             column = pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S")
         columns.append(column)
     return pa.Table.from_arrays(columns, names=table.column_names)
+
+
+_DICTIONARY_PAGE_LIMIT = 4 << 20
+_SMALL_VOCABULARY = 1 << 16  # products' uris (58k) are the largest real vocabulary
 
 
 def _logical_type(kind: pa.DataType) -> pa.DataType:
@@ -690,7 +693,14 @@ class _TableWriter:
             raise TypeError(f"{self.path.name}: columns {got} differ from the contract {want}")
         self.rows += table.num_rows
         if self.file_format == "parquet":
-            vocabulary = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
+            # Parquet dictionary pages pay off for small vocabularies only (not for one uuid or
+            # ip address per session, nor for unique ids and timestamps).
+            vocabulary = [
+                name
+                for name, column in zip(table.column_names, table.columns, strict=True)
+                if pa.types.is_dictionary(column.type)
+                and max((len(chunk.dictionary) for chunk in column.chunks), default=0) <= _SMALL_VOCABULARY
+            ]
             columns = [
                 column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
                 for column in table.columns
@@ -702,7 +712,7 @@ class _TableWriter:
                     self.contract,
                     compression="snappy",
                     use_dictionary=vocabulary,
-                    dictionary_pagesize_limit=4 << 20,
+                    dictionary_pagesize_limit=_DICTIONARY_PAGE_LIMIT,
                 )
             self._writer.write_table(table, row_group_size=1 << 20)
         else:
