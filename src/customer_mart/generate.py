@@ -44,9 +44,11 @@ Where the README left room, these decisions were taken from the official 3k samp
   README's volumes (10.4 purchase events per order).
 * Purchase sessions end at the item's created_at (the purchase event is at exactly that
   instant) and each earlier event is 0..179 whole seconds before the next ("+0..3 minutes per
-  step"). The real generator instead starts the session up to 4 h before the order and, for
-  multi-item orders, puts the purchase (and the item's created_at) up to 4 days after it; the
-  README says item timestamps are copied from the order, so that quirk is not reproduced.
+  step"), but never before the user's created_at (a session that would start before the
+  sign-up is squeezed up to it). The real generator instead starts the session up to 4 h
+  before the order and, for multi-item orders, puts the purchase (and the item's created_at)
+  up to 4 days after it; the README says item timestamps are copied from the order, so that
+  quirk is not reproduced.
 * Anonymous sessions have minute precision and 0..29 whole minutes between steps, as in the
   sample; they start uniformly over [2019-01-02, now) such that the last event is before now.
   Their product is uniform over all products.
@@ -57,7 +59,7 @@ Where the README left room, these decisions were taken from the official 3k samp
 * Time versus ``now`` (UTC midnight of the given day, default today): every created_at,
   sold_at and event time is strictly before ``now``. shipped_at, delivered_at and returned_at
   follow the README's rules and may therefore fall up to 11 days after ``now``, exactly as in
-  the real table (about 2% of its orders have such a timestamp); statuses are not
+  the real table (1.7% of its orders have one after its last created_at); statuses are not
   re-derived from ``now``, so the status shares stay as stated.
 * Users' names, emails (``firstnamelastname@example.com|org|net``) and street addresses come
   from small built-in word lists.
