@@ -83,12 +83,57 @@ def _add_upload(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _add_segment(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "segment",
+        help="cluster customer_features with k-means; write customer_segments and a profile chart",
+    )
+    p.add_argument(
+        "--duckdb",
+        default=os.environ.get("DUCKDB_PATH", "data/warehouse.duckdb"),
+        help="the DuckDB file dbt built; customer_segments is written there (default: $DUCKDB_PATH "
+        "or data/warehouse.duckdb)",
+    )
+    p.add_argument("--chart", default="docs/segments.png", help="where to save the PNG profile ('' for none)")
+    p.add_argument("--seed", type=int, default=42, help="random seed (same mart and seed, same segments)")
+    p.add_argument("--k-min", type=int, default=3, help="fewest segments to try (default 3)")
+    p.add_argument("--k-max", type=int, default=8, help="most segments to try (default 8)")
+    p.add_argument(
+        "--sample-size",
+        type=int,
+        default=10_000,
+        help="customers sampled (with the seed) to score each k by silhouette (default 10000)",
+    )
+    p.add_argument("--schema", default=None, help="schema of customer_features (default: found)")
+
+    def run(args: argparse.Namespace) -> int:
+        from customer_mart.segment import describe, run_segment
+
+        result = run_segment(
+            args.duckdb,
+            args.chart or None,
+            seed=args.seed,
+            k_min=args.k_min,
+            k_max=args.k_max,
+            sample_size=args.sample_size,
+            schema=args.schema,
+        )
+        print(describe(result))
+        seconds = ", ".join(f"{step} {s:.1f}s" for step, s in result.seconds.items())
+        print(f"\nwrote customer_segments to {args.duckdb}" + (f" and {args.chart}" if args.chart else ""))
+        print(f"time: {seconds}")
+        return 0
+
+    p.set_defaults(func=run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="customer-mart", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_generate(sub)
     _add_summary(sub)
     _add_upload(sub)
+    _add_segment(sub)
     return parser
 
 

@@ -109,3 +109,14 @@ def small_generated_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("generated-2k")
     generate(users=2000, seed=7, out=str(out), file_format="parquet", now="2026-06-30", progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def small_warehouse(tmp_path_factory: pytest.TempPathFactory, small_generated_dir: Path) -> DbtProject:
+    """The small generated dataset's seed and models built into a DuckDB (no dbt tests), once per
+    session, for tests that read the mart (segments, docs). Copy the file before writing to it."""
+    workdir = tmp_path_factory.mktemp("small-warehouse")
+    project = DbtProject(workdir=workdir, raw_dir=small_generated_dir)
+    project.run("seed")
+    project.run("run", vars={"as_of_date": "2026-06-30"})
+    return project
