@@ -644,8 +644,9 @@ def _as_csv(table: pa.Table) -> pa.Table:
     columns = []
     for column in table.columns:
         if pa.types.is_timestamp(column.type):
-            seconds = column.cast(pa.timestamp("s", tz="UTC"), safe=False)
-            column = pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S")
+            # UTC wall time, whole seconds; a plain cast is ~10x faster than strftime.
+            naive = column.cast(pa.timestamp("us")).cast(pa.timestamp("s"), safe=False)
+            column = naive.cast(pa.string())
         columns.append(column)
     return pa.Table.from_arrays(columns, names=table.column_names)
 
