@@ -1,0 +1,57 @@
+"""Run bench/single_query.sql: customer_features in one DuckDB statement from the raw Parquet files.
+
+python bench/single_query.py RAW_DIR AS_OF_DATE OUT.parquet [--memory-limit 3GB] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+from string import Template
+
+import duckdb
+import pyarrow as pa
+from features_common import LEVEL_2_ABOVE_USD, LEVEL_3_FROM_USD, feature_window
+
+SQL_FILE = Path(__file__).with_name("single_query.sql")
+
+
+def statement(raw_dir: str | Path, as_of: dt.date) -> str:
+    start, end = feature_window(as_of)
+    return Template(SQL_FILE.read_text()).substitute(
+        raw_dir=Path(raw_dir).as_posix(),
+        window_start=start.isoformat(),
+        window_end=end.isoformat(),
+        level_2_above_cents=LEVEL_2_ABOVE_USD * 100,
+        level_3_from_cents=LEVEL_3_FROM_USD * 100,
+    )
+
+
+def connect(database: str, memory_limit: str, threads: int) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(database, config={"memory_limit": memory_limit, "threads": threads})
+    con.execute("set TimeZone = 'UTC'")
+    con.execute("set enable_progress_bar = false")
+    return con
+
+
+def compute(raw_dir: str | Path, as_of: dt.date, memory_limit: str = "3GB", threads: int = 2) -> pa.Table:
+    """Every in-scope customer's features as an Arrow table, one row per user."""
+    with connect(":memory:", memory_limit, threads) as con:
+        return con.sql(statement(raw_dir, as_of)).to_arrow_table()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("raw_dir")
+    parser.add_argument("as_of", type=dt.date.fromisoformat)
+    parser.add_argument("out", help="a DuckDB file to create the customer_features table in")
+    parser.add_argument("--memory-limit", default="3GB")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    with connect(args.out, args.memory_limit, args.threads) as con:
+        con.execute(f"create or replace table customer_features as {statement(args.raw_dir, args.as_of)}")
+
+
+if __name__ == "__main__":
+    main()
