@@ -44,13 +44,16 @@ class DbtProject:
         env.update(self.extra_env)
         return env
 
-    def run(self, *args: str, vars: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    def run(
+        self, *args: str, vars: dict | None = None, check: bool = True, launcher: list[str] | None = None
+    ) -> subprocess.CompletedProcess:
+        """dbt with these arguments; `launcher` replaces the `dbt` executable (e.g. a wrapper script)."""
         profiles = self.workdir / "profiles"
         if not profiles.exists():
             profiles.mkdir(parents=True)
             shutil.copy(PROJECT_DIR / "profiles.yml.example", profiles / "profiles.yml")
         command = [
-            str(BIN_DIR / "dbt"),
+            *(launcher or [str(BIN_DIR / "dbt")]),
             *args,
             "--profiles-dir",
             str(profiles),
