@@ -83,6 +83,38 @@ def _add_upload(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _add_load(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "load",
+        help="load a raw folder into PostgreSQL tables for `dbt build --target postgres`",
+        description="Connects with the libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE "
+        "(defaults 127.0.0.1, 5432, postgres, none, postgres, as the dbt profile). On Redshift the raw "
+        "files are read in S3 through Spectrum instead: see `customer-mart upload`.",
+    )
+    p.add_argument(
+        "--target", choices=["postgres"], default="postgres", help="the warehouse (default: postgres)"
+    )
+    p.add_argument("--raw-dir", required=True, help="the raw folder: <dir>/<table>/*.parquet or *.csv")
+    p.add_argument(
+        "--schema",
+        default=None,
+        help="schema of the raw tables (default: $RAW_SCHEMA or thelook_raw, as the dbt sources)",
+    )
+    p.add_argument(
+        "--format",
+        choices=["auto", "parquet", "csv"],
+        default="auto",
+        help="raw file format (default: whichever each table folder holds)",
+    )
+
+    def run(args: argparse.Namespace) -> int:
+        from customer_mart.load import run_load
+
+        return run_load(target=args.target, raw_dir=args.raw_dir, schema=args.schema, file_format=args.format)
+
+    p.set_defaults(func=run)
+
+
 def _add_segment(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "segment",
@@ -134,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_summary(sub)
     _add_upload(sub)
     _add_segment(sub)
+    _add_load(sub)
     return parser
 
 

@@ -123,3 +123,16 @@ def small_warehouse(tmp_path_factory: pytest.TempPathFactory, small_generated_di
     project.run("seed")
     project.run("run", vars={"as_of_date": "2026-06-30"})
     return project
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the session (tests/python/postgres_server.py).
+
+    Skipped, with how to install PostgreSQL, where its binaries are missing; in CI (CI=true) that
+    is a failure instead, as is a server that does not start anywhere.
+    """
+    from postgres_server import require_bin_dir, running_server
+
+    with running_server(require_bin_dir()) as server:
+        yield server
