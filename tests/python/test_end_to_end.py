@@ -34,7 +34,8 @@ def assert_same_features(built: list[dict], expected: dict[int, dict]) -> None:
 
 def build_and_compare(project, raw_dir, as_of: str) -> list[dict]:
     result = project.run("build", vars={"as_of_date": as_of})
-    assert "Completed successfully" in result.stdout
+    # Warnings name anomalies of the input (the official sample has some); nothing may fail or skip.
+    assert "ERROR=0 SKIP=0" in result.stdout
     built = project.query("select * from customer_features")
     expected = compute(raw_dir, dt.date.fromisoformat(as_of))
     assert_same_features(built, expected)
