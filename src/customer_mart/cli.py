@@ -32,6 +32,28 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _add_corrupt(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "corrupt",
+        help="copy a raw dataset with known, counted faults injected; print the manifest (JSON)",
+    )
+    p.add_argument("--raw-dir", required=True, help="a raw folder, Parquet or CSV (one sub-folder per table)")
+    p.add_argument("--out", required=True, help="output folder; gets the corrupted tables and faults.json")
+    p.add_argument("--seed", type=int, default=1, help="random seed (same seed and input, same output)")
+
+    def run(args: argparse.Namespace) -> int:
+        import json
+
+        from customer_mart.faults import corrupt, summary
+
+        manifest = corrupt(args.raw_dir, args.out, seed=args.seed)
+        print(summary(manifest), file=sys.stderr)
+        print(json.dumps(manifest, indent=2))
+        return 0
+
+    p.set_defaults(func=run)
+
+
 def _add_summary(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("summary", help="print customers per profit level and per nearest center")
     p.add_argument(
@@ -163,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="customer-mart", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_generate(sub)
+    _add_corrupt(sub)
     _add_summary(sub)
     _add_upload(sub)
     _add_segment(sub)
