@@ -83,6 +83,8 @@ class PostgresServer:
             "PGUSER": self.user,
             "PGPASSWORD": "",
             "PGDATABASE": database,
+            # As the README asks of users: the YAML unit tests' zone-less text timestamps are UTC.
+            "PGTZ": "UTC",
         }
 
     def connect(self, database: str = "postgres"):
