@@ -10,13 +10,14 @@ RAW_DATA_DIR ?= data/raw
 DUCKDB_PATH ?= data/warehouse.duckdb
 export RAW_DATA_DIR DUCKDB_PATH
 
-.PHONY: help setup run generate build summary test lint infra-check format clean
+.PHONY: help setup run generate build summary test lint infra-check format bench clean
 
 help:
 	@echo "make run    - set up, generate $(USERS) users into $(RAW_DATA_DIR), dbt build on DuckDB, print a summary"
 	@echo "make test   - every check: lint, Python tests, dbt build with all dbt tests on small data"
 	@echo "make lint   - sqlfluff on models/, ruff on Python"
 	@echo "make infra-check - terraform fmt/validate/plan offline and checkov on infra/"
+	@echo "make bench  - dbt against one DuckDB query and pandas at 100k and 1M users (BENCH_FLAGS=--with-10m)"
 
 # The virtual environment, with every pinned dependency from pyproject.toml.
 setup: $(VENV)/.installed profiles.yml
@@ -58,6 +59,10 @@ infra-check:
 
 test: setup lint infra-check
 	$(BIN)/pytest
+
+# Benchmarks, not tests: writes docs/benchmarks.md and docs/benchmarks.png (data in data/bench).
+bench: setup
+	$(BIN)/python bench/run_bench.py --users 100000,1000000 $(BENCH_FLAGS)
 
 clean:
 	rm -rf target logs data

@@ -1,0 +1,387 @@
+"""`make bench`: the dbt pipeline against what a user would otherwise write, on the same files.
+
+    .venv/bin/python bench/run_bench.py [--users 100000,1000000] [--with-10m] [--runs 3]
+
+For each size it generates a dataset with the project's generator (timed: rows per second),
+then times, each in a fresh process whose peak resident memory is read from the kernel:
+
+- `dbt build` of customer_features and everything upstream, without tests: cold (new DuckDB
+  file, no parse cache) and warm (the same file and parse cache again);
+- bench/single_query.py: the features in one hand-written DuckDB statement (the lower bound);
+- bench/pandas_features.py: the features in plain pandas;
+- the weekly incremental run: bench/weekly_delivery.py appends a week of events as a new file,
+  then `dbt build` (incremental) and `dbt build --full-refresh`, each from the same database.
+
+It checks that the three implementations give the same features, and that the incremental
+run gives the same mart as the full refresh, then writes docs/benchmarks.md, docs/benchmarks.png
+and docs/benchmarks.json. DuckDB gets the same memory_limit and threads everywhere: dbt through
+the profile (DUCKDB_MEMORY_LIMIT, DUCKDB_THREADS), the single query through its flags.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+BENCH_DIR = PROJECT_DIR / "bench"
+BIN_DIR = Path(sys.executable).parent
+EVENTS_MODEL = "int_events_daily_by_source"
+NO_TESTS = ["--select", "+customer_features", "--exclude", "resource_type:test", "resource_type:unit_test"]
+
+sys.path.insert(0, str(BENCH_DIR))
+
+import compare  # noqa: E402
+import pandas_features  # noqa: E402
+from weekly_delivery import deliver_week  # noqa: E402
+
+
+@dataclass
+class Timing:
+    """Wall seconds and peak resident memory (MB) of each run of one command."""
+
+    seconds: list[float] = field(default_factory=list)
+    peak_mb: list[float] = field(default_factory=list)
+    model_seconds: list[float] = field(default_factory=list)  # the events model, from run_results.json
+    run_seconds: list[float] = field(default_factory=list)  # dbt's own elapsed_time: the run after parsing
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def peak(self) -> float:
+        return max(self.peak_mb)
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, users: int):
+        self.args = args
+        self.users = users
+        self.work = Path(args.work_dir).resolve() / f"{users}"
+        self.raw = self.work / "raw"
+        self.log = self.work / "bench.log"
+        self.as_of = dt.date.fromisoformat(args.now)
+        self.runs = 1 if users >= 10_000_000 else args.runs
+        self.profiles = self.work / "profiles"
+
+    # ------------------------------------------------------------------ running things
+    def measure(self, command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+        """Run `command` to completion; its wall seconds and peak RSS in MB (itself and children)."""
+        with self.log.open("a") as log:
+            log.write(f"\n$ {' '.join(command)}\n")
+            log.flush()
+            started = time.perf_counter()
+            process = subprocess.Popen(
+                command, cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+            _, status, usage = os.wait4(process.pid, 0)
+            seconds = time.perf_counter() - started
+            process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            raise RuntimeError(f"{command[0]} failed ({process.returncode}); see {self.log}")
+        return seconds, usage.ru_maxrss / 1024
+
+    def dbt_env(self, raw: Path, database: Path) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            DBT_TARGET="duckdb",
+            DUCKDB_PATH=str(database),
+            RAW_DATA_DIR=str(raw),
+            RAW_FILE_FORMAT="parquet",
+            DUCKDB_MEMORY_LIMIT=self.args.memory_limit,
+            DUCKDB_THREADS=str(self.args.threads),
+            DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        )
+        return env
+
+    def dbt(
+        self, timing: Timing, *args: str, raw: Path, database: Path, target: Path, as_of: dt.date
+    ) -> None:
+        command = [
+            str(BIN_DIR / "dbt"),
+            *args,
+            "--vars",
+            f"{{as_of_date: '{as_of.isoformat()}'}}",
+            "--profiles-dir",
+            str(self.profiles),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(self.work / "logs"),
+        ]
+        seconds, peak = self.measure(command, self.dbt_env(raw, database))
+        timing.seconds.append(seconds)
+        timing.peak_mb.append(peak)
+        if args[0] == "parse":
+            return
+        run_results = json.loads((target / "run_results.json").read_text())
+        timing.run_seconds.append(run_results["elapsed_time"])
+        timing.model_seconds += [
+            r["execution_time"] for r in run_results["results"] if r["unique_id"].endswith(EVENTS_MODEL)
+        ]
+
+    def python(self, timing: Timing, script: str, *args: str) -> None:
+        seconds, peak = self.measure([sys.executable, str(BENCH_DIR / script), *args])
+        timing.seconds.append(seconds)
+        timing.peak_mb.append(peak)
+
+    # ------------------------------------------------------------------ the steps
+    def generate(self) -> dict:
+        timing = Timing()
+        for _ in range(self.runs):
+            shutil.rmtree(self.raw, ignore_errors=True)
+            seconds, peak = self.measure(
+                [
+                    str(BIN_DIR / "customer-mart"),
+                    "generate",
+                    "--users",
+                    str(self.users),
+                    "--seed",
+                    str(self.args.seed),
+                    "--out",
+                    str(self.raw),
+                    "--now",
+                    self.as_of.isoformat(),
+                    "--no-progress",
+                ]
+            )
+            timing.seconds.append(seconds)
+            timing.peak_mb.append(peak)
+        rows = {
+            folder.name: sum(pq.ParquetFile(f).metadata.num_rows for f in folder.glob("*.parquet"))
+            for folder in sorted(self.raw.iterdir())
+        }
+        return {"timing": asdict(timing), "rows": rows, "rows_per_second": sum(rows.values()) / timing.median}
+
+    def build(self) -> dict:
+        cold, warm = Timing(), Timing()
+        database, target = self.work / "dbt.duckdb", self.work / "target"
+        for _ in range(self.runs):
+            database.unlink(missing_ok=True)
+            shutil.rmtree(target, ignore_errors=True)
+            self.dbt(
+                cold, "build", *NO_TESTS, raw=self.raw, database=database, target=target, as_of=self.as_of
+            )
+            self.dbt(
+                warm, "build", *NO_TESTS, raw=self.raw, database=database, target=target, as_of=self.as_of
+            )
+        return {"cold": cold, "warm": warm}
+
+    def alternatives(self) -> dict:
+        single, pandas = Timing(), Timing()
+        limits = ["--memory-limit", self.args.memory_limit, "--threads", str(self.args.threads)]
+        for _ in range(self.runs):
+            (self.work / "single.duckdb").unlink(missing_ok=True)
+            self.python(
+                single,
+                "single_query.py",
+                str(self.raw),
+                self.as_of.isoformat(),
+                str(self.work / "single.duckdb"),
+                *limits,
+            )
+        for _ in range(self.runs):
+            self.python(
+                pandas,
+                "pandas_features.py",
+                str(self.raw),
+                self.as_of.isoformat(),
+                str(self.work / "pandas.parquet"),
+            )
+        return {"single": single, "pandas": pandas}
+
+    def same_features(self) -> dict[str, list[str]]:
+        mart = read_table(self.work / "dbt.duckdb")
+        return {
+            "single query": compare.differences(mart, read_table(self.work / "single.duckdb")),
+            "pandas": compare.differences(
+                mart, pandas_features.pd.read_parquet(self.work / "pandas.parquet")
+            ),
+        }
+
+    def incremental(self) -> dict:
+        """A week of new events on top of the warm database, incremental against full refresh."""
+        next_raw = self.work / "raw-next-week"
+        shutil.rmtree(next_raw, ignore_errors=True)
+        shutil.copytree(self.raw, next_raw, copy_function=os.link)  # the same files, plus one
+        delivered = deliver_week(next_raw, self.as_of)
+        next_as_of = self.as_of + dt.timedelta(days=7)
+        base = self.work / "dbt.duckdb"
+        target = self.work / "target-next-week"
+        shutil.rmtree(target, ignore_errors=True)
+        # Parse once for the new as_of_date, so that both kinds of run start from the parse cache.
+        self.dbt(Timing(), "parse", raw=next_raw, database=base, target=target, as_of=next_as_of)
+        incremental, full = Timing(), Timing()
+        runs = {}
+        for kind, timing, flags in (
+            ("incremental", incremental, []),
+            ("full_refresh", full, ["--full-refresh"]),
+        ):
+            database = self.work / f"{kind}.duckdb"
+            for _ in range(self.runs):
+                shutil.copyfile(base, database)
+                self.dbt(
+                    timing,
+                    "build",
+                    *NO_TESTS,
+                    *flags,
+                    raw=next_raw,
+                    database=database,
+                    target=target,
+                    as_of=next_as_of,
+                )
+            compiled = next((target / "compiled").rglob(f"{EVENTS_MODEL}.sql")).read_text()
+            runs[kind] = {"database": database, "scan": scan_profile(compiled, base, self.args)}
+        same = compare.differences(
+            read_table(runs["incremental"]["database"]), read_table(runs["full_refresh"]["database"])
+        )
+        same_daily = same_table(
+            runs["incremental"]["database"], runs["full_refresh"]["database"], EVENTS_MODEL
+        )
+        return {
+            "delivered": delivered,
+            "incremental": incremental,
+            "full_refresh": full,
+            "scan": {kind: run["scan"] for kind, run in runs.items()},
+            "differences": same + ([] if same_daily else [f"{EVENTS_MODEL} differs"]),
+        }
+
+    def run(self) -> dict:
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.profiles.mkdir(exist_ok=True)
+        shutil.copy(PROJECT_DIR / "profiles.yml.example", self.profiles / "profiles.yml")
+        self.log.write_text("")
+        result: dict = {"users": self.users, "runs": self.runs}
+        for name, step in (
+            ("generate", self.generate),
+            ("dbt", self.build),
+            ("alternatives", self.alternatives),
+            ("same_features", self.same_features),
+            ("incremental", self.incremental),
+        ):
+            started = time.perf_counter()
+            print(f"[{self.users:,} users] {name} ...", end=" ", flush=True, file=sys.stderr)
+            result[name] = step()
+            print(f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
+        return result
+
+
+def read_table(database: Path, table: str = "customer_features"):
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.sql(f"select * from {table}").df()
+
+
+def same_table(left: Path, right: Path, table: str) -> bool:
+    with duckdb.connect() as con:
+        con.execute(f"attach '{left}' as l (read_only); attach '{right}' as r (read_only)")
+        return (
+            con.sql(
+                f"select count(*) from ((select * from l.{table} except all select * from r.{table}) "
+                f"union all (select * from r.{table} except all select * from l.{table}))"
+            ).fetchall()[0][0]
+            == 0
+        )
+
+
+def scan_profile(compiled_sql: str, database: Path, args: argparse.Namespace) -> dict:
+    """What DuckDB reads for the events model's query: rows out of the scan, row groups, bytes."""
+    with duckdb.connect(str(database), read_only=True, config={"memory_limit": args.memory_limit}) as con:
+        con.execute(f"set threads = {args.threads}")
+        con.execute("set TimeZone = 'UTC'")
+        plan = con.execute(f"explain analyze {compiled_sql}").fetchall()[0][1]
+    groups = re.findall(r"Row Groups Scanned: (\d+) / (\d+)", plan)
+    read = re.search(r"Data Read:\s+([\d.]+) (\w+)", plan)
+    return {
+        "row_groups_scanned": sum(int(a) for a, _ in groups),
+        "row_groups": sum(int(b) for _, b in groups),
+        "data_read": f"{read.group(1)} {read.group(2)}" if read else "?",
+        "seconds": float(re.search(r"Total Time:\s+([\d.]+)s", plan).group(1)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--users", default="100000,1000000", help="comma-separated sizes (default 100000,1000000)"
+    )
+    parser.add_argument("--with-10m", action="store_true", help="also 10,000,000 users (one run each)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement; the median is reported")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--now", default="2026-06-30", help="the generator's now and the as_of_date")
+    parser.add_argument("--memory-limit", default=os.environ.get("DUCKDB_MEMORY_LIMIT", "3GB"))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("DUCKDB_THREADS", "2")))
+    parser.add_argument("--work-dir", default="data/bench", help="generated data and databases")
+    parser.add_argument("--markdown", default="docs/benchmarks.md")
+    parser.add_argument("--chart", default="docs/benchmarks.png")
+    parser.add_argument("--json", default="docs/benchmarks.json")
+    args = parser.parse_args()
+
+    sizes = [int(s) for s in args.users.split(",") if s]
+    if args.with_10m and 10_000_000 not in sizes:
+        sizes.append(10_000_000)
+    started = dt.datetime.now(dt.UTC)
+    load_before = os.getloadavg()
+    results = [Bench(args, users).run() for users in sizes]
+    report_data = {
+        "started": started.isoformat(timespec="seconds"),
+        "minutes": round((dt.datetime.now(dt.UTC) - started).total_seconds() / 60, 1),
+        "machine": machine(),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "settings": {"memory_limit": args.memory_limit, "duckdb_threads": args.threads, "runs": args.runs},
+        "results": json.loads(
+            json.dumps(results, default=lambda o: asdict(o) if hasattr(o, "seconds") else str(o))
+        ),
+    }
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(report_data, indent=2) + "\n")
+
+    import report
+
+    Path(args.markdown).write_text(report.markdown(report_data, chart=Path(args.chart).name))
+    report.chart(report_data, Path(args.chart))
+    print(f"wrote {args.markdown}, {args.chart} and {args.json}", file=sys.stderr)
+    failures = [
+        (r["users"], what, problem)
+        for r in report_data["results"]
+        for what, problems in [*r["same_features"].items(), ("incremental", r["incremental"]["differences"])]
+        for problem in problems
+    ]
+    if failures:
+        sys.exit(f"the implementations disagree: {failures[:5]}")
+
+
+def machine() -> dict:
+    from importlib.metadata import version
+
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(memory, 1),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "dbt": version("dbt-core"),
+        "dbt-duckdb": version("dbt-duckdb"),
+        "pandas": pandas_features.pd.__version__,
+    }
+
+
+if __name__ == "__main__":
+    main()
