@@ -8,15 +8,19 @@ USERS ?= 100000
 SEED ?= 42
 RAW_DATA_DIR ?= data/raw
 DUCKDB_PATH ?= data/warehouse.duckdb
+PORT ?= 8080
 export RAW_DATA_DIR DUCKDB_PATH
 
-.PHONY: help setup run generate build summary test lint infra-check format bench clean
+.PHONY: help setup run generate build summary test lint infra-check format bench docs docs-static segment clean
 
 help:
 	@echo "make run    - set up, generate $(USERS) users into $(RAW_DATA_DIR), dbt build on DuckDB, print a summary"
 	@echo "make test   - every check: lint, Python tests, dbt build with all dbt tests on small data"
 	@echo "make lint   - sqlfluff on models/, ruff on Python"
 	@echo "make infra-check - terraform fmt/validate/plan offline and checkov on infra/"
+	@echo "make docs   - generate the dbt docs site and serve it on http://127.0.0.1:$(PORT) (PORT=...)"
+	@echo "make docs-static - the docs site as one HTML file, target/static_index.html, no server needed"
+	@echo "make segment - k-means segments of customer_features into customer_segments, chart docs/segments.png"
 	@echo "make bench  - dbt against one DuckDB query and pandas at 100k and 1M users (BENCH_FLAGS=--with-10m)"
 
 # The virtual environment, with every pinned dependency from pyproject.toml.
@@ -47,11 +51,11 @@ summary: setup
 lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests/marts
+	DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests/marts analyses
 
 format: setup
 	$(BIN)/ruff format src tests bench
-	DUCKDB_PATH=:memory: $(BIN)/sqlfluff fix models tests/marts
+	DUCKDB_PATH=:memory: $(BIN)/sqlfluff fix models tests/marts analyses
 
 # Terraform fmt/init/validate/plan (offline) and checkov, in its own virtual environment.
 infra-check:
@@ -63,6 +67,21 @@ test: setup lint infra-check
 # Benchmarks, not tests: writes docs/benchmarks.md and docs/benchmarks.png (data in data/bench).
 bench: setup
 	$(BIN)/python bench/run_bench.py --users 100000,1000000 $(BENCH_FLAGS)
+
+# The docs read the built warehouse for column types; run `make build` first for a complete site.
+docs: setup
+	mkdir -p $(dir $(DUCKDB_PATH))
+	$(BIN)/dbt docs generate
+	$(BIN)/dbt docs serve --host 127.0.0.1 --port $(PORT) --no-browser
+
+docs-static: setup
+	mkdir -p $(dir $(DUCKDB_PATH))
+	$(BIN)/dbt docs generate --static
+	@echo "open target/static_index.html in a browser"
+
+# Reads customer_features from $(DUCKDB_PATH), writes customer_segments there (SEGMENT_FLAGS=--seed 1 ...).
+segment: setup
+	$(BIN)/customer-mart segment $(SEGMENT_FLAGS)
 
 clean:
 	rm -rf target logs data
