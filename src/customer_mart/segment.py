@@ -42,6 +42,7 @@ The same mart and the same seed give the same segments, numbers and distances.
 
 from __future__ import annotations
 
+import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -242,6 +243,7 @@ def plot_profile(result: SegmentResult, path: str | Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -277,12 +279,14 @@ def plot_profile(result: SegmentResult, path: str | Path) -> Path:
         ax.text(n, i, f" {n:,} ({100 * n / total:.0f}%)", va="center", fontsize=8)
     ax.set_xlim(0, max(sizes) * 1.6)
     ax.set_title("customers", fontsize=10)
+    ax.xaxis.set_major_locator(MaxNLocator(3, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.tick_params(axis="x", labelsize=8)
 
     ax = fig.add_subplot(grid[2])
     limit = max(1.0, float(np.abs(z).max()))
     ax.imshow(z, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
-    ax.set_xticks(range(len(names)), names, fontsize=8)
+    ax.set_xticks(range(len(names)), [textwrap.fill(n, 14) for n in names], fontsize=8)
     ax.set_yticks(y, [])
     for i in range(result.k):
         for j in range(len(names)):
