@@ -81,12 +81,30 @@ class DbtProject:
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+    def results(self) -> dict[str, dict]:
+        """The last command's node results from run_results.json, by node name (tests by their name)."""
+        import json
+
+        run = json.loads((self.workdir / "target" / "run_results.json").read_text())
+        return {r["unique_id"].split(".")[2]: r for r in run["results"]}
+
 
 @pytest.fixture
 def dbt_project(tmp_path: Path) -> Callable[..., DbtProject]:
     def make(raw_dir: Path, file_format: str = "parquet", **kwargs) -> DbtProject:
         workdir = tmp_path / f"dbt-{len(list(tmp_path.glob('dbt-*')))}"
         workdir.mkdir()
+        return DbtProject(workdir=workdir, raw_dir=raw_dir, file_format=file_format, **kwargs)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def session_dbt_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., DbtProject]:
+    """Like `dbt_project`, for a build that several tests share (module- or session-scoped fixtures)."""
+
+    def make(raw_dir: Path, file_format: str = "parquet", **kwargs) -> DbtProject:
+        workdir = tmp_path_factory.mktemp("dbt")
         return DbtProject(workdir=workdir, raw_dir=raw_dir, file_format=file_format, **kwargs)
 
     return make
@@ -111,6 +129,26 @@ def small_generated_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     out = tmp_path_factory.mktemp("generated-2k")
     generate(users=2000, seed=7, out=str(out), file_format="parquet", now="2026-06-30", progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def official_sample_parquet_dir(official_sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The official 3,000-user sample as typed Parquet files, as the generator writes them."""
+    import duckdb
+
+    from customer_mart.schema import COLUMNS
+
+    types = {"INT64": "bigint", "FLOAT64": "double", "STRING": "varchar", "TIMESTAMP": "timestamptz"}
+    out = tmp_path_factory.mktemp("official-sample-3k-parquet")
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")
+        for table, columns in COLUMNS.items():
+            (out / table).mkdir()
+            casts = ", ".join(f"cast({name} as {types[kind]}) as {name}" for name, kind in columns)
+            source = f"read_csv('{official_sample_dir}/{table}/*.csv', header = true, all_varchar = true)"
+            target = out / table / f"{table}-000000000000.parquet"
+            con.execute(f"copy (select {casts} from {source}) to '{target}'")
     return out
 
 

@@ -7,6 +7,7 @@ import math
 from decimal import Decimal
 
 import pytest
+from raw_tables import ts, write_raw
 from reference_features import compute
 
 FLOAT_COLUMNS = {"nearest_dc_distance_km", "return_rate_last_year"}
@@ -54,24 +55,6 @@ def test_generated_sample_builds_and_matches_the_rules(dbt_project, small_genera
     assert len({row["nearest_dc_id"] for row in built}) >= 5
     assert len({row["most_traffic_source"] for row in built}) >= 4
     assert all(isinstance(row["purchase_amount_last_year"], Decimal) for row in built)
-
-
-def write_raw(raw, tables: dict[str, list[dict]]) -> None:
-    """Write each table as Parquet with the raw contract's schema; columns not given are NULL."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from customer_mart.schema import TABLES, arrow_schema
-
-    for name in TABLES:
-        schema = arrow_schema(name)
-        rows = [{column: row.get(column) for column in schema.names} for row in tables.get(name, [])]
-        (raw / name).mkdir(parents=True)
-        pq.write_table(pa.Table.from_pylist(rows, schema=schema), raw / name / f"{name}-000000000000.parquet")
-
-
-def ts(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
 def test_a_few_customers_by_hand(dbt_project, tmp_path):
