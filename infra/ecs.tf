@@ -27,6 +27,7 @@ locals {
     REDSHIFT_DATABASE     = var.redshift_database
     REDSHIFT_SCHEMA       = var.redshift_schema
     REDSHIFT_USER         = local.runner_db_user
+    REDSHIFT_WORKGROUP    = aws_redshiftserverless_workgroup.this.workgroup_name
     AWS_REGION            = local.region
     SPECTRUM_SCHEMA       = var.spectrum_schema
     RAW_SCHEMA            = var.spectrum_schema
