@@ -63,3 +63,36 @@ def test_weekly_incremental_run_equals_a_full_refresh(dbt_project, small_generat
 def dbt_sql(workdir: Path, kind: str) -> str:
     """int_events_daily_by_source's last `compiled` select, or the statements dbt `run` for it."""
     return next((workdir / "target" / kind).rglob("int_events_daily_by_source.sql")).read_text()
+
+
+def test_weekly_incremental_run_on_postgres(dbt_project, postgres_server, small_generated_dir, tmp_path):
+    """The same on PostgreSQL: delete+insert of the recounted days, raw tables reloaded each week."""
+    from test_postgres import MART_SCHEMA, RAW_SCHEMA, load_with_cli
+
+    raw = tmp_path / "raw"
+    shutil.copytree(small_generated_dir, raw)
+
+    def project(database: str):
+        postgres_server.create_database(database)
+        load_with_cli(postgres_server, database, raw)
+        env = {**postgres_server.env(database), "PGSCHEMA": MART_SCHEMA, "RAW_SCHEMA": RAW_SCHEMA}
+        return dbt_project(raw, target="postgres", extra_env=env)
+
+    weekly = project("weekly")
+    weekly.run("run", vars={"as_of_date": FIRST_AS_OF.isoformat()})
+    deliver_week(raw, FIRST_AS_OF, late=0.3, again=0.3, again_older=0.02, corrected=0.3)
+    load_with_cli(postgres_server, "weekly", raw)
+    weekly.run("run", vars={"as_of_date": NEXT_AS_OF.isoformat()})
+    recompute_from = FIRST_AS_OF - dt.timedelta(days=4)
+    assert f"cast('{recompute_from}' as timestamp)" in dbt_sql(weekly.workdir, "compiled")
+
+    fresh = project("fresh")
+    fresh.run("run", "--full-refresh", vars={"as_of_date": NEXT_AS_OF.isoformat()})
+
+    for sql in (
+        f"select * from {MART_SCHEMA}.int_events_daily_by_source order by 1, 2, 3",
+        f"select * from {MART_SCHEMA}.customer_features order by user_id",
+    ):
+        assert postgres_server.query("weekly", sql) == postgres_server.query("fresh", sql)
+    last_day = f"select max(event_date) as day from {MART_SCHEMA}.int_events_daily_by_source"
+    assert postgres_server.query("weekly", last_day)[0]["day"] == NEXT_AS_OF - dt.timedelta(days=1)
