@@ -25,7 +25,6 @@ import datetime as dt
 import json
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -289,18 +288,24 @@ def same_table(left: Path, right: Path, table: str) -> bool:
 
 
 def scan_profile(compiled_sql: str, database: Path, args: argparse.Namespace) -> dict:
-    """What DuckDB reads for the events model's query: rows out of the scan, row groups, bytes."""
+    """What DuckDB's Parquet scans do for the events model's query (EXPLAIN ANALYZE, JSON)."""
     with duckdb.connect(str(database), read_only=True, config={"memory_limit": args.memory_limit}) as con:
         con.execute(f"set threads = {args.threads}")
         con.execute("set TimeZone = 'UTC'")
-        plan = con.execute(f"explain analyze {compiled_sql}").fetchall()[0][1]
-    groups = re.findall(r"Row Groups Scanned: (\d+) / (\d+)", plan)
-    read = re.search(r"Data Read:\s+([\d.]+) (\w+)", plan)
+        profile = json.loads(con.execute(f"explain (analyze, format json) {compiled_sql}").fetchall()[0][1])
+    scans, stack = [], list(profile["operator"])
+    while stack:
+        operator = stack.pop()
+        stack += operator.get("children", [])
+        if operator.get("type") == "TABLE_SCAN":
+            scans.append(operator)
     return {
-        "row_groups_scanned": sum(int(a) for a, _ in groups),
-        "row_groups": sum(int(b) for _, b in groups),
-        "data_read": f"{read.group(1)} {read.group(2)}" if read else "?",
-        "seconds": float(re.search(r"Total Time:\s+([\d.]+)s", plan).group(1)),
+        "row_groups_scanned": sum(op.get("row_groups_scanned", 0) for op in scans),
+        "row_groups": sum(op.get("total_row_groups_to_scan", 0) for op in scans),
+        "rows_scanned": sum(op.get("rows_scanned", 0) for op in scans),
+        "rows_out": sum(op.get("intermediate_rows", 0) for op in scans),
+        "mb_read": sum(op.get("bytes_scanned", 0) for op in scans) / 1e6,
+        "seconds": profile["query"]["total_time"],
     }
 
 

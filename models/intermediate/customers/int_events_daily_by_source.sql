@@ -1,6 +1,6 @@
 -- Known users' events counted per day and traffic source: the grain the traffic-source feature needs.
 -- Incremental: a run recomputes whole days from the last built day minus `events_lookback_days`
--- on, reading only the events of those days. Why it reads the raw events itself rather than
+-- on, from the events of those days only. Why it reads the raw events itself rather than
 -- stg_thelook__events is in the model's description.
 {{ config(
     materialized='incremental',
