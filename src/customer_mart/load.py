@@ -137,7 +137,10 @@ def _copy_buffers_parquet(raw: RawTable, batch_rows: int = 200_000) -> Iterator[
 
     columns = [column for column, _ in COLUMNS[raw.name]]
     for path in raw.files:
-        parquet = pq.ParquetFile(path)
+        try:
+            parquet = pq.ParquetFile(path)
+        except (pa.ArrowException, OSError) as error:
+            raise LoadError(f"raw table {raw.name}: file {path} cannot be read: {error}") from error
         missing = [column for column in columns if column not in parquet.schema_arrow.names]
         if missing:
             raise LoadError(f"{path}: no column {', '.join(missing)}")
