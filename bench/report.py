@@ -46,10 +46,39 @@ def ratios(result: dict, measure=median) -> dict[str, float]:
         "warm_vs_single": t["warm"] / t["single"],
         "pandas_vs_cold": t["pandas"] / t["cold"],
         "pandas_vs_warm": t["pandas"] / t["warm"],
+        "pandas_vs_single": t["pandas"] / t["single"],
         "incremental_vs_full": measure(inc["incremental"]) / measure(inc["full_refresh"]),
         "model_incremental_vs_full": statistics.median(inc["incremental"]["model_seconds"])
         / statistics.median(inc["full_refresh"]["model_seconds"]),
     }
+
+
+def missed_targets(result: dict) -> list[str]:
+    """What stands between a missed target and the measurement, from the same run's numbers."""
+    q, qb = ratios(result), ratios(result, best)
+    lines = []
+    if q["pandas_vs_cold"] < 5:
+        lines.append(
+            f"- *5x faster than pandas*: the single hand-written query, the lower bound for DuckDB, "
+            f"is itself only {q['pandas_vs_single']:.1f}x faster than pandas here "
+            f"({qb['pandas_vs_single']:.1f}x on the best runs), so no dbt build on this engine "
+            "can reach 5x on this machine and these data."
+        )
+    if q["incremental_vs_full"] >= 0.25:
+        inc = result["incremental"]
+        run_inc = statistics.median(inc["incremental"]["run_seconds"])
+        model_inc = statistics.median(inc["incremental"]["model_seconds"])
+        wall_inc = median(inc["incremental"])
+        lines.append(
+            f"- *weekly run under 25%*: the incremental events model takes "
+            f"{q['model_incremental_vs_full']:.0%} of its full refresh, but of the weekly run's "
+            f"{wall_inc:.1f} s, {run_inc - model_inc:.1f} s go to the rest of dbt's run (the "
+            "start-of-run check of the raw files and the other models, which must be rebuilt every "
+            "week because the feature window moves on: the last year's orders, every customer's "
+            f"features), and {wall_inc - run_inc:.1f} s to dbt starting up "
+            "and writing its artefacts."
+        )
+    return lines
 
 
 def scan_cells(scan: dict) -> str:
@@ -69,8 +98,9 @@ def markdown(data: dict, chart: str) -> str:
     lines = [
         "# Benchmarks",
         "",
-        "Written by `make bench` (`bench/run_bench.py`); every number below was measured by that run,",
-        f"started {data['started']} and {data['minutes']} minutes long. Rerun it to refresh this page.",
+        f"Written by `make bench` (`bench/run_bench.py --runs {s['runs']}`); every number below was "
+        f"measured by that run, started {data['started']} and {data['minutes']} minutes long. Rerun it "
+        "to refresh this page; `python bench/report.py` redraws it from `docs/benchmarks.json`.",
         "",
         f"- Machine: {m['cpus']} cores, {m['memory_gib']} GiB, shared with other work: load average "
         f"{', '.join(f'{x:.1f}' for x in data['load_average_before'])} before the run and "
@@ -180,6 +210,8 @@ def markdown(data: dict, chart: str) -> str:
             f"| weekly incremental run under 25% of a full refresh | {q['incremental_vs_full']:.0%} "
             f"(events model alone: {q['model_incremental_vs_full']:.0%}) "
             f"| {verdict(q['incremental_vs_full'] < 0.25)} |",
+            "",
+            *missed_targets(target),
         ]
     lines += [
         "",
@@ -241,6 +273,17 @@ def markdown(data: dict, chart: str) -> str:
         "```",
         "",
     ]
+    if target and not any(r["users"] >= 10_000_000 for r in results):
+        gen_peak, pandas_peak = (
+            peak_gb(target["generate"]["timing"]),
+            peak_gb(target["alternatives"]["pandas"]),
+        )
+        lines += [
+            "Not run here at 10,000,000 users: the generator's and pandas' peak memory grows with the "
+            f"data ({gen_peak:.1f} GB and {pandas_peak:.1f} GB at 1,000,000 users), and ten times that "
+            f"is beyond this {data['machine']['memory_gib']:.0f} GiB machine.",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -329,3 +372,21 @@ def chart(data: dict, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def main() -> None:
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--json", default="docs/benchmarks.json")
+    parser.add_argument("--markdown", default="docs/benchmarks.md")
+    parser.add_argument("--chart", default="docs/benchmarks.png")
+    args = parser.parse_args()
+    data = json.loads(Path(args.json).read_text())
+    Path(args.markdown).write_text(markdown(data, chart=Path(args.chart).name))
+    chart(data, Path(args.chart))
+
+
+if __name__ == "__main__":
+    main()
