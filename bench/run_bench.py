@@ -58,6 +58,7 @@ class Timing:
     peak_mb: list[float] = field(default_factory=list)
     model_seconds: list[float] = field(default_factory=list)  # the events model, from run_results.json
     run_seconds: list[float] = field(default_factory=list)  # dbt's own elapsed_time: the run after parsing
+    check_seconds: list[float] = field(default_factory=list)  # the on-run-start check of the raw files
 
     @property
     def median(self) -> float:
@@ -134,6 +135,9 @@ class Bench:
         timing.model_seconds += [
             r["execution_time"] for r in run_results["results"] if r["unique_id"].endswith(EVENTS_MODEL)
         ]
+        timing.check_seconds.append(
+            sum(r["execution_time"] for r in run_results["results"] if "on-run-start" in r["unique_id"])
+        )
 
     def python(self, timing: Timing, script: str, *args: str) -> None:
         self.measure(timing, [sys.executable, str(BENCH_DIR / script), *args])
