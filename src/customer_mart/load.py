@@ -87,6 +87,11 @@ def find_tables(raw_dir: Path, file_format: str = "auto") -> list[RawTable]:
     return tables
 
 
+def _file_error(table: str, path: Path, problem: str) -> LoadError:
+    """An error about one raw file, naming its table and the file, as the DuckDB build's check does."""
+    return LoadError(f"raw table {table}: file {path} {problem}")
+
+
 def _csv_rows(path: Path, table: str) -> Iterator[list[str | None]]:
     """The contract's columns of one raw CSV file, in contract order, NULLs as None."""
     columns = [column for column, _ in COLUMNS[table]]
@@ -97,14 +102,14 @@ def _csv_rows(path: Path, table: str) -> Iterator[list[str | None]]:
             return
         missing = [column for column in columns if column not in header]
         if missing:
-            raise LoadError(f"{path}: no column {', '.join(missing)} in the header")
+            raise _file_error(table, path, f"has no column {', '.join(missing)} in its header")
         positions = [header.index(column) for column in columns]
         width = len(header)
         for line, row in enumerate(reader, start=2):
             if not row:
                 continue
             if len(row) > width:
-                raise LoadError(f"{path}, line {line}: {len(row)} fields for {width} columns")
+                raise _file_error(table, path, f"line {line}: {len(row)} fields for {width} columns")
             row += [""] * (width - len(row))
             yield [None if row[i] in CSV_NULLS else row[i] for i in positions]
 
@@ -140,10 +145,10 @@ def _copy_buffers_parquet(raw: RawTable, batch_rows: int = 200_000) -> Iterator[
         try:
             parquet = pq.ParquetFile(path)
         except (pa.ArrowException, OSError) as error:
-            raise LoadError(f"raw table {raw.name}: file {path} cannot be read: {error}") from error
+            raise _file_error(raw.name, path, f"cannot be read: {error}") from error
         missing = [column for column in columns if column not in parquet.schema_arrow.names]
         if missing:
-            raise LoadError(f"{path}: no column {', '.join(missing)}")
+            raise _file_error(raw.name, path, f"has no column {', '.join(missing)}")
         for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
             buffer = io.BytesIO()
             # Arrow quotes every string and leaves NULL unquoted and empty, as COPY expects; it

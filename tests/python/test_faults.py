@@ -10,6 +10,7 @@ a separate test reading the shared builds.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import shutil
 from dataclasses import dataclass
@@ -71,8 +72,8 @@ FAULT_CASES = [
 def builds(request, official_sample_dir, official_sample_parquet_dir, session_dbt_project, tmp_path_factory):
     """`builds(name)`: (engine, clean, manifest, corrupted) for a name of BUILDS, built once per module
     and shared by every test that names it."""
-    done: dict[str, tuple] = {}
 
+    @functools.cache
     def make(name: str) -> tuple:
         engine, file_format = name.split("-")
         raw = official_sample_dir if file_format == "csv" else official_sample_parquet_dir
@@ -93,12 +94,7 @@ def builds(request, official_sample_dir, official_sample_parquet_dir, session_db
         corrupted = build(project(corrupted_dir, "faults_corrupted"), server, "faults_corrupted")
         return engine, clean, manifest, corrupted
 
-    def get(name: str) -> tuple:
-        if name not in done:
-            done[name] = make(name)
-        return done[name]
-
-    return get
+    return make
 
 
 def expected_failures(engine: str, clean: Build, manifest: dict, check: str) -> int:
@@ -186,22 +182,26 @@ def test_unreadable_file_stops_the_build_and_keeps_the_mart(builds, name, sessio
     assert rows == clean.mart
 
 
+@pytest.mark.parametrize("file_format", ["parquet", "csv"])
 def test_unreadable_file_stops_the_postgres_load_and_keeps_the_mart(
-    builds, postgres_server, official_sample_parquet_dir, tmp_path
+    builds, file_format, postgres_server, official_sample_dir, official_sample_parquet_dir, tmp_path
 ):
-    """On PostgreSQL the loader reads the files: a truncated Parquet file stops `customer-mart load`
-    with an error naming the table and the file, inside one transaction, so the raw tables and the
-    mart built on them stay as they were."""
+    """On PostgreSQL the loader reads the files: a truncated Parquet file, or a CSV file without its
+    header row, stops `customer-mart load` with an error naming the table and the file, inside one
+    transaction, so the raw tables and the mart built on them stay as they were."""
     from customer_mart.load import LoadError, load_postgres
 
     _, clean, _, _ = builds("postgres-csv")
     server = postgres_server
     raw = tmp_path / "raw"
-    shutil.copytree(official_sample_parquet_dir, raw)
-    broken = raw / "users" / "users-000000000000.parquet"
-    broken.write_bytes(broken.read_bytes()[:1000])
+    shutil.copytree(official_sample_parquet_dir if file_format == "parquet" else official_sample_dir, raw)
+    broken = raw / "users" / f"users-000000000000.{file_format}"
+    if file_format == "parquet":
+        broken.write_bytes(broken.read_bytes()[:1000])
+    else:
+        broken.write_text("".join(broken.read_text().splitlines(keepends=True)[1:]))
 
-    with pytest.raises(LoadError, match=f"raw table users: file {re.escape(str(broken))}"):
+    with pytest.raises(LoadError, match=f"raw table users: file {re.escape(str(broken))} "):
         load_postgres(raw, env=server.env("faults_clean"), log=lambda _: None)
     rows = server.query("faults_clean", "select * from customer_mart.customer_features")
     assert {r["user_id"]: r for r in rows} == clean.mart
