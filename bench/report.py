@@ -53,20 +53,35 @@ def ratios(result: dict, measure=median) -> dict[str, float]:
     }
 
 
+def cold_parts(result: dict) -> dict[str, float]:
+    """A cold build's median wall time split: dbt's start-up and artefacts, the raw-file check, the
+    models; and the models against the single query."""
+    cold = result["dbt"]["cold"]
+    wall, own = median(cold), statistics.median(cold["run_seconds"])
+    check = statistics.median(cold["check_seconds"])
+    single = median(result["alternatives"]["single"])
+    return {
+        "wall": wall,
+        "startup": wall - own,
+        "check": check,
+        "models": own - check,
+        "single": single,
+        "models_vs_single": (own - check) / single,
+    }
+
+
 def missed_targets(result: dict) -> list[str]:
     """What stands between a missed target and the measurement, from the same run's numbers."""
     q, qb = ratios(result), ratios(result, best)
     lines = []
     if q["cold_vs_single"] > 1.5:
-        cold = result["dbt"]["cold"]
-        own, check = statistics.median(cold["run_seconds"]), statistics.median(cold["check_seconds"])
+        p = cold_parts(result)
         lines.append(
-            f"- *within 1.5x of the single query*: of a cold build's {median(cold):.1f} s, "
-            f"{median(cold) - own:.1f} s are dbt starting up and writing its artefacts, and "
-            f"{check:.1f} s the check of the raw files before any model runs (it reads every Parquet "
-            "file whole for its magic bytes); the models take the remaining "
-            f"{own - check:.1f} s, {(own - check) / median(result['alternatives']['single']):.2f}x "
-            "the single query, which writes no intermediate tables."
+            f"- *within 1.5x of the single query*: of a cold build's {p['wall']:.1f} s, "
+            f"{p['startup']:.1f} s are dbt starting up and writing its artefacts, and "
+            f"{p['check']:.1f} s the check of the raw files before any model runs (it reads every "
+            f"Parquet file whole for its magic bytes); the models take the remaining {p['models']:.1f} s, "
+            f"{p['models_vs_single']:.2f}x the single query, which writes no intermediate tables."
         )
     if q["pandas_vs_cold"] < 5:
         lines.append(
@@ -304,20 +319,18 @@ def reading(results: list[dict]) -> list[str]:
     """Plain statements computed from the measurements: where the time goes, per size."""
     lines = []
     for r in results:
-        cold, warm = r["dbt"]["cold"], r["dbt"]["warm"]
-        single = median(r["alternatives"]["single"])
-        wall, own = median(cold), statistics.median(cold["run_seconds"])
-        check = statistics.median(cold["check_seconds"])
+        p, warm = cold_parts(r), r["dbt"]["warm"]
         inc = r["incremental"]
         inc_wall, full_wall = median(inc["incremental"]), median(inc["full_refresh"])
         inc_model = statistics.median(inc["incremental"]["model_seconds"])
         full_model = statistics.median(inc["full_refresh"]["model_seconds"])
         lines += [
-            f"- **{r['users']:,} users.** Of a cold build's {wall:.1f} s, dbt starting up, loading the "
-            f"project and writing its artefacts takes {wall - own:.1f} s ({(wall - own) / wall:.0%}); "
-            f"the check of the raw files before any model runs {check:.1f} s; the models themselves "
-            f"take {own - check:.1f} s, {(own - check) / single:.2f}x the single query's "
-            f"{single:.1f} s. A warm build takes {median(warm):.1f} s: the events model only recounts "
+            f"- **{r['users']:,} users.** Of a cold build's {p['wall']:.1f} s, dbt starting up, loading "
+            f"the project and writing its artefacts takes {p['startup']:.1f} s "
+            f"({p['startup'] / p['wall']:.0%}); the check of the raw files before any model runs "
+            f"{p['check']:.1f} s; the models themselves take {p['models']:.1f} s, "
+            f"{p['models_vs_single']:.2f}x the single query's "
+            f"{p['single']:.1f} s. A warm build takes {median(warm):.1f} s: the events model only recounts "
             f"the last days. In the weekly run the events model drops from "
             f"{full_model:.1f} s to {inc_model:.1f} s ({inc_model / full_model:.0%}); the whole build "
             f"from {full_wall:.1f} s to {inc_wall:.1f} s ({inc_wall / full_wall:.0%}), since the other "
