@@ -11,26 +11,35 @@ DUCKDB_PATH ?= data/warehouse.duckdb
 PORT ?= 8080
 export RAW_DATA_DIR DUCKDB_PATH
 
-.PHONY: help setup run generate build summary test lint infra-check format bench docs docs-static segment clean
+.PHONY: help setup lock system-deps check run generate build summary test lint infra-check format bench docs docs-static segment clean
 
 help:
 	@echo "make run    - set up, generate $(USERS) users into $(RAW_DATA_DIR), dbt build on DuckDB, print a summary"
 	@echo "make test   - every check: lint, Python tests, dbt build with all dbt tests on small data"
+	@echo "make check  - the fast loop: ruff, sqlfluff on changed SQL, dbt build on $(CHECK_USERS) users, reference check"
 	@echo "make lint   - sqlfluff on models/, ruff on Python"
+	@echo "make lock   - refresh requirements.lock (every package, with hashes) after changing pyproject.toml"
 	@echo "make infra-check - terraform fmt/validate/plan offline and checkov on infra/"
 	@echo "make docs   - generate the dbt docs site and serve it on http://127.0.0.1:$(PORT) (PORT=...)"
 	@echo "make docs-static - the docs site as one HTML file, target/static_index.html, no server needed"
 	@echo "make segment - k-means segments of customer_features into customer_segments, chart docs/segments.png"
 	@echo "make bench  - dbt against one DuckDB query and pandas at 100k and 1M users (BENCH_FLAGS=--with-10m)"
 
-# The virtual environment, with every pinned dependency from pyproject.toml.
+# The virtual environment: every package, transitive ones included, at the version and hash of
+# requirements.lock; then the project itself, editable, with nothing more.
 setup: $(VENV)/.installed profiles.yml
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $@
+
+# Refresh requirements.lock after changing a pin in pyproject.toml (needs the package index).
+lock: setup
+	$(BIN)/pip-compile --quiet --extra dev --generate-hashes --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
 # dbt reads ./profiles.yml when run from the project root; it is yours to edit once copied.
 profiles.yml:
@@ -61,8 +70,31 @@ format: setup
 infra-check:
 	bash infra/check.sh
 
-test: setup lint infra-check
+# The Debian packages the tests need (PostgreSQL server, Chromium): installed as root on Debian,
+# else the exact command is printed and those tests are skipped (CI=true: they fail).
+system-deps:
+	bash scripts/install-system-deps.sh
+
+test: system-deps setup lint infra-check
 	$(BIN)/pytest
+
+# The fast loop while changing a model: ruff, sqlfluff on the SQL changed since the last commit,
+# then dbt build (every unit test and data test) on $(CHECK_USERS) generated users and the mart
+# compared with the independent reference (tests/python/test_end_to_end.py). Not a substitute
+# for `make test`.
+CHECK_USERS ?= 2000
+CHECK_DIR ?= data/check
+check: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	@changed=$$( { git diff --name-only HEAD -- models analyses tests/marts; \
+		git ls-files --others --exclude-standard -- models analyses tests/marts; } | grep '\.sql$$' | sort -u ); \
+	if [ -n "$$changed" ]; then echo "sqlfluff lint $$changed"; \
+		DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint $$changed; else echo "sqlfluff: no changed SQL"; fi
+	test -d $(CHECK_DIR)/raw/users || \
+		$(BIN)/customer-mart generate --users $(CHECK_USERS) --seed $(SEED) --out $(CHECK_DIR)/raw
+	RAW_DATA_DIR=$(CHECK_DIR)/raw DUCKDB_PATH=$(CHECK_DIR)/warehouse.duckdb $(BIN)/dbt build
+	$(BIN)/pytest -q -p no:cacheprovider tests/python/test_end_to_end.py
 
 # Benchmarks, not tests: writes docs/benchmarks.md and docs/benchmarks.png (data in data/bench).
 bench: setup

@@ -20,11 +20,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-INSTALL_HINT = (
-    "PostgreSQL server binaries (initdb, pg_ctl) were not found on PATH or in /usr/lib/postgresql/*/bin. "
-    "Install them to run the PostgreSQL tests: `sudo apt-get install -y postgresql` on Debian/Ubuntu, "
-    "`brew install postgresql` on macOS."
-)
+# Debian/Ubuntu; on macOS `brew install postgresql`. Looked for on PATH and in /usr/lib/postgresql/*/bin.
+INSTALL_COMMAND = "sudo apt-get install -y postgresql"
 SUPERUSER = "postgres"
 
 
@@ -50,13 +47,10 @@ def require_bin_dir(
 ) -> Path:
     """The PostgreSQL binaries; without them the test is skipped with how to install them, or,
     in CI (CI=true), fails: there the PostgreSQL tests must run."""
-    import pytest
+    from system_deps import require
 
     bin_dir = finder()
-    if bin_dir is None:
-        if env.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"CI=true and the PostgreSQL tests cannot run: {INSTALL_HINT}")
-        pytest.skip(INSTALL_HINT)
+    require("PostgreSQL server binaries (initdb, pg_ctl)", bin_dir is not None, INSTALL_COMMAND, env)
     return bin_dir
 
 

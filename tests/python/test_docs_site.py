@@ -2,9 +2,10 @@
 customer_features page rendered in headless Chromium, both served by `dbt docs serve` and as the
 single static page. Screenshots go to test-artifacts/.
 
-Chromium is Debian's (`apt-get install chromium`, which .ci/run does), driven by Playwright through
-`executable_path`; Playwright's own browser download is never used. A missing browser is a failure,
-not a skip: the site is part of what `make test` checks.
+Chromium is Debian's (`apt-get install chromium`, which scripts/install-system-deps.sh does for
+`make test` and .ci/run), driven by Playwright through `executable_path`; Playwright's own browser
+download is never used. A missing browser skips these tests with the install command on a
+developer's machine, and fails them in CI (CI=true).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import BIN_DIR, PROJECT_DIR
+from system_deps import require
 
 from customer_mart.schema import COLUMNS as RAW_COLUMNS
 
@@ -213,8 +215,7 @@ def served_docs(small_warehouse, docs_target: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: `apt-get install chromium` (.ci/run does), or set CHROMIUM")
+    require(f"Chromium at {CHROMIUM} (or set CHROMIUM)", Path(CHROMIUM).exists(), "sudo apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -1,0 +1,62 @@
+"""requirements.lock, which `make setup` installs, pins every package with hashes and agrees with
+the direct pins in pyproject.toml (`make lock` refreshes it after a pin changes)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+from conftest import PROJECT_DIR
+
+PIN = re.compile(r"^([A-Za-z0-9._-]+)(?:\[[^\]]*\])?==([^\s;\\]+)")
+
+
+def _name(raw: str) -> str:
+    return re.sub(r"[-_.]+", "-", raw).lower()
+
+
+def locked() -> dict[str, tuple[str, list[str]]]:
+    """name -> (version, hashes) from requirements.lock."""
+    entries: dict[str, tuple[str, list[str]]] = {}
+    current = None
+    for line in (PROJECT_DIR / "requirements.lock").read_text().splitlines():
+        match = PIN.match(line)
+        if match:
+            current = _name(match.group(1))
+            entries[current] = (match.group(2), [])
+        elif "--hash=sha256:" in line and current:
+            entries[current][1].append(line.split("--hash=sha256:")[1].split()[0])
+    return entries
+
+
+def direct_pins() -> dict[str, str]:
+    project = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())["project"]
+    requirements = project["dependencies"] + [r for group in project["optional-dependencies"].values() for r in group]
+    pins = {}
+    for requirement in requirements:
+        match = PIN.match(requirement.strip())
+        assert match, f"pyproject.toml: {requirement!r} is not pinned with =="
+        pins[_name(match.group(1))] = match.group(2)
+    return pins
+
+
+def test_every_locked_package_has_a_version_and_hashes():
+    entries = locked()
+    assert len(entries) > 50, "requirements.lock should hold the transitive packages too"
+    for name, (version, hashes) in entries.items():
+        assert version and hashes, f"{name} is locked without a version or a hash"
+
+
+def test_the_lock_holds_each_direct_pin_of_pyproject_at_the_same_version():
+    entries = locked()
+    for name, version in direct_pins().items():
+        assert name in entries, f"{name} is pinned in pyproject.toml but missing from requirements.lock: run make lock"
+        assert entries[name][0] == version, (
+            f"{name}: pyproject.toml pins {version}, requirements.lock has {entries[name][0]}: run make lock"
+        )
+
+
+def test_the_transitive_packages_that_used_to_float_are_locked():
+    entries = locked()
+    for name in ("dbt-adapters", "agate", "protobuf", "dbt-common", "mashumaro"):
+        assert name in entries, f"{name} floats: it is not in requirements.lock"
