@@ -215,7 +215,11 @@ def served_docs(small_warehouse, docs_target: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser():
-    require(f"Chromium at {CHROMIUM} (or set CHROMIUM)", Path(CHROMIUM).exists(), "sudo apt-get install -y chromium")
+    require(
+        f"Chromium at {CHROMIUM} (or set CHROMIUM)",
+        Path(CHROMIUM).exists(),
+        "sudo apt-get install -y chromium",
+    )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

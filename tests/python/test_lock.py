@@ -31,7 +31,9 @@ def locked() -> dict[str, tuple[str, list[str]]]:
 
 def direct_pins() -> dict[str, str]:
     project = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())["project"]
-    requirements = project["dependencies"] + [r for group in project["optional-dependencies"].values() for r in group]
+    requirements = project["dependencies"] + [
+        r for group in project["optional-dependencies"].values() for r in group
+    ]
     pins = {}
     for requirement in requirements:
         match = PIN.match(requirement.strip())
@@ -50,7 +52,9 @@ def test_every_locked_package_has_a_version_and_hashes():
 def test_the_lock_holds_each_direct_pin_of_pyproject_at_the_same_version():
     entries = locked()
     for name, version in direct_pins().items():
-        assert name in entries, f"{name} is pinned in pyproject.toml but missing from requirements.lock: run make lock"
+        assert name in entries, (
+            f"{name} is pinned in pyproject.toml but missing from requirements.lock: run make lock"
+        )
         assert entries[name][0] == version, (
             f"{name}: pyproject.toml pins {version}, requirements.lock has {entries[name][0]}: run make lock"
         )

@@ -202,4 +202,3 @@ def test_without_postgres_the_tests_skip_with_how_to_install_it_except_in_ci():
         require_bin_dir(env={}, finder=lambda: None)
     with pytest.raises(pytest.fail.Exception, match="CI=true"):
         require_bin_dir(env={"CI": "true"}, finder=lambda: None)
-
