@@ -77,6 +77,9 @@ locals {
   # "arn:aws:ecs:<region>:<account>:task-definition/<family>:" followed by the revision: every
   # revision of the weekly task's family, no other family (the colon ends the family name).
   task_definition_arn_prefix = "arn:${local.partition}:ecs:${local.region}:${local.account}:task-definition/${local.task_family}:"
+  # aws_ecs_cluster.this.arn, written out so that the rule's pattern is known at plan time (and
+  # checked there by tests/python/test_infra.py); ECS cluster ARNs have exactly this form.
+  cluster_arn = "arn:${local.partition}:ecs:${local.region}:${local.account}:cluster/${local.cluster_name}"
 }
 
 resource "aws_cloudwatch_event_rule" "build_failed" {
@@ -87,7 +90,7 @@ resource "aws_cloudwatch_event_rule" "build_failed" {
     source        = ["aws.ecs"]
     "detail-type" = ["ECS Task State Change"]
     detail = {
-      clusterArn        = [aws_ecs_cluster.this.arn]
+      clusterArn        = [local.cluster_arn]
       taskDefinitionArn = [{ prefix = local.task_definition_arn_prefix }]
       lastStatus        = ["STOPPED"]
       "$or" = [
