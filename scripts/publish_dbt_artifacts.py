@@ -76,7 +76,9 @@ def publish_state(s3, env: Mapping[str, str], folder: Path) -> list[str]:
     if failed:
         raise PublishError(f"run_results.json holds failed nodes, not publishing it: {', '.join(failed)}")
     # The manifest last: a reader that sees a new manifest also sees its run results.
-    return [_put(s3, env, f"{prefix}/{name}", bodies[name], "application/json") for name in reversed(STATE_FILES)]
+    return [
+        _put(s3, env, f"{prefix}/{name}", bodies[name], "application/json") for name in reversed(STATE_FILES)
+    ]
 
 
 def publish_docs(s3, env: Mapping[str, str], page: Path) -> str:
