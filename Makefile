@@ -11,12 +11,12 @@ DUCKDB_PATH ?= data/warehouse.duckdb
 PORT ?= 8080
 export RAW_DATA_DIR DUCKDB_PATH
 
-.PHONY: help setup run generate build summary test lint infra-check format bench docs docs-static segment clean
+.PHONY: help setup run generate build summary test lint actionlint infra-check format bench docs docs-static segment clean
 
 help:
 	@echo "make run    - set up, generate $(USERS) users into $(RAW_DATA_DIR), dbt build on DuckDB, print a summary"
 	@echo "make test   - every check: lint, Python tests, dbt build with all dbt tests on small data"
-	@echo "make lint   - sqlfluff on models/, ruff on Python"
+	@echo "make lint   - sqlfluff on models/, ruff on Python, actionlint on .github/workflows/"
 	@echo "make infra-check - terraform fmt/validate/plan offline and checkov on infra/"
 	@echo "make docs   - generate the dbt docs site and serve it on http://127.0.0.1:$(PORT) (PORT=...)"
 	@echo "make docs-static - the docs site as one HTML file, target/static_index.html, no server needed"
@@ -52,6 +52,11 @@ lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests/marts analyses
+	$(BIN)/actionlint
+
+# The pull-request workflow, checked offline (actionlint's binary ships in its PyPI wheel).
+actionlint: setup
+	$(BIN)/actionlint
 
 format: setup
 	$(BIN)/ruff format src tests bench
