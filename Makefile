@@ -49,8 +49,8 @@ summary: setup
 	$(BIN)/customer-mart summary
 
 lint: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests/marts analyses
 	$(BIN)/actionlint
 
@@ -59,7 +59,7 @@ actionlint: setup
 	$(BIN)/actionlint
 
 format: setup
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff format src tests bench scripts
 	DUCKDB_PATH=:memory: $(BIN)/sqlfluff fix models tests/marts analyses
 
 # Terraform fmt/init/validate/plan (offline) and checkov, in its own virtual environment.
