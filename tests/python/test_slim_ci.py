@@ -178,3 +178,31 @@ def test_defer_builds_only_the_selection_and_reads_the_parents_from_production(s
         " except select * from pr_1.customer_features)"
     )
     assert differences == [{"n": 0}]
+
+
+def test_the_workflow_runs_what_this_module_proves() -> None:
+    """Reads text only (.github/workflows/pull-request.yml; actionlint checks its syntax in make lint):
+    the slim-CI job builds the same selection with --defer into pr_<number>, and a job drops it."""
+    import yaml
+
+    workflow = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "pull-request.yml").read_text())
+    jobs = workflow["jobs"]
+    slim_job = jobs["slim-ci-redshift"]
+    assert slim_job["env"]["REDSHIFT_SCHEMA"] == "pr_${{ github.event.pull_request.number }}"
+    assert "needs.redshift-secrets.outputs.present == 'true'" in slim_job["if"]
+    runs = [step.get("run", "") for step in slim_job["steps"]]
+    assert ".venv/bin/dbt build --select state:modified+ --defer --state prod-artifacts" in runs
+    assert any("manifest.json" in run and "PROD_ARTIFACTS_URI" in run for run in runs)
+
+    drop = jobs["drop-pr-schema"]
+    assert "github.event.action == 'closed'" in drop["if"]
+    assert any("drop schema if exists pr_{number} cascade" in step.get("run", "") for step in drop["steps"])
+
+    # The pull-request checks: lint, the fast loop, the whole suite, each with the cached venv.
+    commands = {name: [s.get("run") for s in job["steps"]] for name, job in jobs.items()}
+    assert "make lint" in commands["lint"]
+    assert "make check" in commands["fast-loop"]
+    assert {"bash scripts/install-system-deps.sh", "make test"} <= set(commands["full"])
+    for name in ("lint", "fast-loop", "full"):
+        (cache,) = [s for s in jobs[name]["steps"] if s.get("uses", "").startswith("actions/cache@")]
+        assert "hashFiles('requirements.lock', 'pyproject.toml')" in cache["with"]["key"]
