@@ -523,6 +523,9 @@ def test_task_environment_names_the_bucket_prefixes_and_group() -> None:
     assert env["ANALYSTS_GROUP"] == "${var.analysts_group}"
     bootstrap = hcl()["output"]["bootstrap_sql"]["value"]
     assert "CREATE GROUP ${var.analysts_group}" in bootstrap
+    # The task runs the image's entrypoint (scripts/weekly_build.sh): no command overrides it.
+    container = resource("aws_ecs_task_definition", "dbt")["container_definitions"]
+    assert not re.search(r"\b(command|entryPoint)\s*=", container), container
     # Every setting the entrypoint insists on is in the task's environment.
     script = WEEKLY_BUILD.read_text()
     required = re.search(r"for name in ([A-Z_ ]+); do", script).group(1).split()
@@ -655,6 +658,13 @@ def test_weekly_build_publishes_nothing_when_the_build_fails(tmp_path: Path) -> 
     assert result.returncode != 0
     assert calls == ["run-operation create_spectrum_schema --target redshift", "build --target redshift"]
     assert published == []
+
+
+def test_weekly_build_refuses_to_start_without_where_to_publish(tmp_path: Path) -> None:
+    result, calls, published = _run_weekly_build(tmp_path, DOCS_PREFIX="")
+    assert result.returncode == 2
+    assert "DOCS_PREFIX is not set" in result.stderr
+    assert calls == [] and published == []  # dbt never started
 
 
 @pytest.mark.parametrize(
