@@ -1,7 +1,8 @@
 # The project's container: dbt and the customer_mart package, installed from the pinned
-# dependencies in pyproject.toml. infra/ runs it weekly on ECS Fargate as
-#   dbt run-operation create_spectrum_schema && dbt build --target redshift
-# with IAM authentication to Redshift Serverless (environment set by infra/ecs.tf).
+# dependencies in pyproject.toml. infra/ runs it weekly on ECS Fargate: scripts/weekly_build.sh
+# runs `dbt run-operation create_spectrum_schema`, `dbt build --target redshift`, then publishes
+# the build's manifest.json and run_results.json and the static docs site to S3, with IAM
+# authentication to Redshift Serverless (environment set by infra/ecs.tf).
 #
 #   docker build -t customer-mart:0.1.0 .
 FROM python:3.11.13-slim-bookworm
@@ -19,7 +20,7 @@ COPY src ./src
 RUN pip install .
 
 # The dbt project: dbt_project.yml, models, macros, seeds, snapshots, tests, analyses, docs,
-# whichever of them exist (.dockerignore lets in nothing else; empty folders are not in git).
+# and the task's entrypoint scripts/weekly_build.sh with its publisher, whichever of them exist (.dockerignore lets in nothing else; empty folders are not in git).
 # profiles.yml reads every connection setting from the environment.
 COPY . ./
 COPY profiles.yml.example ./profiles.yml
@@ -37,4 +38,4 @@ ENV DBT_PROFILES_DIR=/app \
 RUN useradd --uid 10001 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin dbt
 USER 10001
 
-ENTRYPOINT ["/bin/sh", "-c", "dbt run-operation create_spectrum_schema --target redshift && exec dbt build --target redshift"]
+ENTRYPOINT ["/app/scripts/weekly_build.sh"]

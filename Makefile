@@ -11,13 +11,13 @@ DUCKDB_PATH ?= data/warehouse.duckdb
 PORT ?= 8080
 export RAW_DATA_DIR DUCKDB_PATH
 
-.PHONY: help setup lock system-deps check run generate build summary test lint infra-check format bench docs docs-static segment clean
+.PHONY: help setup lock system-deps check run generate build summary test lint actionlint infra-check format bench docs docs-static segment clean
 
 help:
 	@echo "make run    - set up, generate $(USERS) users into $(RAW_DATA_DIR), dbt build on DuckDB, print a summary"
 	@echo "make test   - every check: lint, Python tests, dbt build with all dbt tests on small data"
 	@echo "make check  - the fast loop: ruff, sqlfluff on changed SQL, dbt build on $(CHECK_USERS) users, reference check"
-	@echo "make lint   - sqlfluff on models/, ruff on Python"
+	@echo "make lint   - sqlfluff on models/, ruff on Python, actionlint on .github/workflows/"
 	@echo "make lock   - refresh requirements.lock (every package, with hashes) after changing pyproject.toml"
 	@echo "make infra-check - terraform fmt/validate/plan offline and checkov on infra/"
 	@echo "make docs   - generate the dbt docs site and serve it on http://127.0.0.1:$(PORT) (PORT=...)"
@@ -58,12 +58,17 @@ summary: setup
 	$(BIN)/customer-mart summary
 
 lint: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests/marts analyses
+	$(BIN)/actionlint
+
+# The pull-request workflow, checked offline (actionlint's binary ships in its PyPI wheel).
+actionlint: setup
+	$(BIN)/actionlint
 
 format: setup
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff format src tests bench scripts
 	DUCKDB_PATH=:memory: $(BIN)/sqlfluff fix models tests/marts analyses
 
 # Terraform fmt/init/validate/plan (offline) and checkov, in its own virtual environment.
@@ -86,8 +91,8 @@ CHECK_USERS ?= 2000
 CHECK_DIR ?= data/check
 CHECK_AS_OF ?= $(shell date -u +%F)
 check: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	@changed=$$( { git diff --name-only HEAD -- models analyses tests/marts; \
 		git ls-files --others --exclude-standard -- models analyses tests/marts; } | grep '\.sql$$' | sort -u ); \
 	if [ -n "$$changed" ]; then echo "sqlfluff lint $$changed"; \

@@ -4,9 +4,10 @@
 # Runs the statements of `terraform output bootstrap_sql` as the namespace's admin, through the
 # Redshift Data API with the admin secret Redshift keeps in Secrets Manager, so no network path
 # to the private workgroup is needed. They create the database user the dbt task signs in as
-# (IAMR:<runner role>), let it create its schema, and create the Spectrum external schema over
-# the Glue database, owned by that user. Statements that were already applied ("already
-# exists") are passed over, so the script can be rerun.
+# (IAMR:<runner role>), let it create its schema, create the Spectrum external schema over the
+# Glue database, owned by that user, and create the analysts' group (var.analysts_group, the
+# task's ANALYSTS_GROUP) that every build grants the marts to. Statements that were already
+# applied ("already exists") are passed over, so the script can be rerun.
 #
 # Needs: terraform (with this configuration's state), the AWS CLI v2, python3, and credentials
 # allowed redshift-data:ExecuteStatement/DescribeStatement, secretsmanager:GetSecretValue on the

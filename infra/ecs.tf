@@ -1,6 +1,7 @@
-# The dbt build as an ECS Fargate task: the project image runs
-#   dbt run-operation create_spectrum_schema && dbt build --target redshift
-# (the image's entrypoint) with IAM authentication to the workgroup, in the private subnets.
+# The dbt build as an ECS Fargate task: the project image's entrypoint, scripts/weekly_build.sh,
+# runs `dbt run-operation create_spectrum_schema`, `dbt build --target redshift` and, after a
+# successful build, publishes the manifest, the run results and the static docs site to the
+# artefacts bucket; IAM authentication to the workgroup, in the private subnets.
 
 resource "aws_cloudwatch_log_group" "dbt" {
   name              = local.log_group_name
@@ -33,6 +34,13 @@ locals {
     RAW_SCHEMA            = var.spectrum_schema
     GLUE_DATABASE         = aws_glue_catalog_database.raw.name
     SPECTRUM_IAM_ROLE_ARN = aws_iam_role.spectrum.arn
+    # The group the marts are granted to; the bootstrap SQL creates it (outputs.tf).
+    ANALYSTS_GROUP = var.analysts_group
+    # Read by scripts/weekly_build.sh: where a successful build publishes its artefacts and docs.
+    ARTIFACTS_BUCKET      = aws_s3_bucket.artifacts.bucket
+    ARTIFACTS_PREFIX      = var.artifacts_prefix
+    DOCS_PREFIX           = var.docs_prefix
+    ARTIFACTS_KMS_KEY_ARN = aws_kms_key.platform.arn
   }
 }
 

@@ -1,8 +1,10 @@
 # Four roles, each with inline policies naming the exact resources it needs:
 # - spectrum:  assumed by Redshift to read the raw table prefixes and their Glue definitions.
-# - runner:    the dbt task's role; it may only ask Redshift Serverless for database credentials.
+# - runner:    the dbt task's role: database credentials from Redshift Serverless, and the puts of
+#              the three published objects (manifest, run results, docs page).
 # - execution: ECS's role for starting the task (pull the image, write the log stream).
-# - scheduler: EventBridge Scheduler's role for starting exactly that task on that cluster.
+# - scheduler: EventBridge Scheduler's role for starting exactly that task on that cluster (and
+#              parking a failed invocation in its dead-letter queue).
 # With explicit Glue tables (see glue.tf) there is no crawler, so no crawler role.
 
 # ---------------------------------------------------------------------------------------------
@@ -150,6 +152,49 @@ resource "aws_iam_role_policy" "runner" {
   policy = data.aws_iam_policy_document.runner.json
 }
 
+# scripts/weekly_build.sh, after a successful build: exactly these three objects, no reads, no
+# listing, no deletes. A document of its own, free of unknown values, so that the offline plan
+# shows it resolved (tests/python/test_infra.py checks it).
+data "aws_iam_policy_document" "runner_publish" {
+  statement {
+    sid       = "PublishTheBuildArtifactsAndDocs"
+    actions   = ["s3:PutObject"]
+    resources = [for k in sort(keys(local.artifact_keys)) : "${local.artifacts_bucket_arn}/${local.artifact_keys[k]}"]
+  }
+}
+
+resource "aws_iam_role_policy" "runner_publish" {
+  name   = "publish-build-artifacts-and-docs"
+  role   = aws_iam_role.runner.id
+  policy = data.aws_iam_policy_document.runner_publish.json
+}
+
+data "aws_iam_policy_document" "runner_publish_kms" {
+  statement {
+    sid       = "EncryptThemWithThePlatformKeyThroughS3"
+    actions   = ["kms:GenerateDataKey"]
+    resources = [aws_kms_key.platform.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:s3:arn"
+      values   = [local.artifacts_bucket_arn]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "runner_publish_kms" {
+  name   = "encrypt-build-artifacts-and-docs"
+  role   = aws_iam_role.runner.id
+  policy = data.aws_iam_policy_document.runner_publish_kms.json
+}
+
 resource "aws_iam_role" "execution" {
   name               = "${var.name_prefix}-dbt-execution"
   description        = "ECS starts the dbt build task: pull its image, write its logs"
@@ -233,6 +278,12 @@ data "aws_iam_policy_document" "scheduler" {
       variable = "iam:PassedToService"
       values   = ["ecs-tasks.amazonaws.com"]
     }
+  }
+
+  statement {
+    sid       = "SendFailedInvocationsToTheDeadLetterQueue"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.schedule_dlq.arn]
   }
 
   statement {

@@ -1,11 +1,13 @@
 # Two customer-managed keys, so that reading the raw data never implies the right to decrypt the
 # warehouse or its admin secret:
 # - data:     the raw bucket's objects (and the Glue Data Catalog, when manage_glue_catalog_encryption).
-# - platform: the Redshift Serverless namespace, its admin secret, the task logs, ECR and the schedule.
+# - platform: the Redshift Serverless namespace, its admin secret, the task logs, ECR, the schedule,
+#             the artefacts bucket (manifest, docs) and the alerts topic.
 #
 # Both key policies delegate to IAM (the account root statement) and grant services nothing
 # beyond that, except CloudWatch Logs, which must be named in the key policy to encrypt a log
-# group. Each role's IAM policy then says which key it may use for what.
+# group, and EventBridge and CloudWatch alarms, which must be named to publish to the encrypted
+# alerts topic. Each role's IAM policy then says which key it may use for what.
 
 data "aws_iam_policy_document" "kms_data" {
   #checkov:skip=CKV_AWS_109:A key policy's Resource "*" means this key only; the statement is the standard delegation of key administration to the account's IAM policies.
@@ -67,10 +69,48 @@ data "aws_iam_policy_document" "kms_platform" {
       values   = ["arn:${local.partition}:logs:${local.region}:${local.account}:log-group:${local.log_group_name}"]
     }
   }
+
+  # The alerts topic (alerts.tf) is encrypted with this key: a service that publishes to an
+  # encrypted topic needs these two actions on the key ("Enable compatibility between event
+  # sources from AWS services and encrypted topics", SNS developer guide). EventBridge's requests
+  # carry no aws:SourceArn/SourceAccount to KMS, so its statement cannot be conditioned on them.
+  statement {
+    sid       = "EventBridgePublishesToTheAlertsTopic"
+    actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "CloudWatchAlarmsPublishToTheAlertsTopic"
+    actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account}:alarm:${var.name_prefix}-schedule-*"]
+    }
+  }
 }
 
 resource "aws_kms_key" "platform" {
-  description             = "${var.name_prefix}: Redshift Serverless, its admin secret, task logs, ECR, schedule"
+  description             = "${var.name_prefix}: Redshift Serverless, its admin secret, task logs, ECR, schedule, artefacts, alerts"
   enable_key_rotation     = true
   rotation_period_in_days = 365
   deletion_window_in_days = 30

@@ -8,6 +8,16 @@ locals {
   raw_bucket_name = "${var.name_prefix}-raw-${var.aws_account_id}-${var.aws_region}"
   log_bucket_name = "${var.name_prefix}-access-logs-${var.aws_account_id}-${var.aws_region}"
 
+  # What the weekly build publishes after a successful build (artifacts.tf): the production dbt
+  # artefacts that slim CI defers to, and the static docs site. These three keys, nothing else.
+  artifacts_bucket_name = "${var.name_prefix}-artifacts-${var.aws_account_id}-${var.aws_region}"
+  artifacts_bucket_arn  = "arn:${local.partition}:s3:::${local.artifacts_bucket_name}"
+  artifact_keys = {
+    manifest    = "${var.artifacts_prefix}/manifest.json"
+    run_results = "${var.artifacts_prefix}/run_results.json"
+    docs        = "${var.docs_prefix}/index.html"
+  }
+
   # The raw data contract (src/customer_mart/schema.py) in Glue/Hive types: BigQuery INT64 is
   # bigint, FLOAT64 double, STRING string, TIMESTAMP timestamp. Column order is the files' order.
   # tests/python/test_infra.py fails if this drifts from the Python contract.

@@ -72,13 +72,23 @@ output "redshift_dbt_user" {
 }
 
 output "bootstrap_sql" {
-  description = "One-time SQL, run as the admin by bootstrap.sh: the dbt task's database user, its right to create schemas, and the external schema over the Glue database (owned by that user)."
-  value = [
-    "CREATE USER \"${local.runner_db_user}\" PASSWORD DISABLE",
-    "GRANT CREATE ON DATABASE ${var.redshift_database} TO \"${local.runner_db_user}\"",
-    "CREATE EXTERNAL SCHEMA IF NOT EXISTS ${var.spectrum_schema} FROM DATA CATALOG DATABASE '${aws_glue_catalog_database.raw.name}' REGION '${local.region}' IAM_ROLE '${aws_iam_role.spectrum.arn}'",
-    "ALTER SCHEMA ${var.spectrum_schema} OWNER TO \"${local.runner_db_user}\"",
-  ]
+  description = "One-time SQL, run as the admin by bootstrap.sh: the dbt task's database user, its right to create schemas, the external schema over the Glue database (owned by that user), and the analysts' group the marts are granted to (unless analysts_group is empty)."
+  value = concat(
+    [
+      "CREATE USER \"${local.runner_db_user}\" PASSWORD DISABLE",
+      "GRANT CREATE ON DATABASE ${var.redshift_database} TO \"${local.runner_db_user}\"",
+      "CREATE EXTERNAL SCHEMA IF NOT EXISTS ${var.spectrum_schema} FROM DATA CATALOG DATABASE '${aws_glue_catalog_database.raw.name}' REGION '${local.region}' IAM_ROLE '${aws_iam_role.spectrum.arn}'",
+      "ALTER SCHEMA ${var.spectrum_schema} OWNER TO \"${local.runner_db_user}\"",
+    ],
+    # The dbt user owns the marts it builds, and an owner may grant on them to any group: the
+    # group needs no member and no privilege for the build's grants to succeed.
+    var.analysts_group == "" ? [] : ["CREATE GROUP ${var.analysts_group}"],
+  )
+}
+
+output "analysts_group" {
+  description = "Redshift group the marts are granted to (ANALYSTS_GROUP of the dbt task); add analysts with ALTER GROUP ... ADD USER. Empty: no grants."
+  value       = var.analysts_group
 }
 
 output "ecr_repository_url" {
@@ -121,4 +131,44 @@ output "schedule" {
     timezone            = aws_scheduler_schedule.weekly_build.schedule_expression_timezone
     state               = aws_scheduler_schedule.weekly_build.state
   }
+}
+
+output "artifacts_bucket" {
+  description = "Bucket where each successful weekly build publishes the production dbt artefacts and the docs site."
+  value       = aws_s3_bucket.artifacts.bucket
+}
+
+output "production_artifacts_uri" {
+  description = "S3 folder of the production manifest.json and run_results.json (slim CI's --state; PROD_ARTIFACTS_URI in the pull-request workflow)."
+  value       = "s3://${aws_s3_bucket.artifacts.bucket}/${var.artifacts_prefix}/"
+}
+
+output "docs_uri" {
+  description = "S3 object of the weekly docs site (one HTML file, private)."
+  value       = "s3://${aws_s3_bucket.artifacts.bucket}/${local.artifact_keys.docs}"
+}
+
+output "docs_presign_command" {
+  description = "The command an analyst (holding the docs_reader policy) runs to open the docs site: it prints a URL valid for one hour."
+  value       = "aws s3 presign s3://${aws_s3_bucket.artifacts.bucket}/${local.artifact_keys.docs} --expires-in 3600 --region ${local.region}"
+}
+
+output "docs_reader_policy_arn" {
+  description = "IAM policy to attach to the analysts' role or group: read (and pre-sign) the docs page only."
+  value       = aws_iam_policy.docs_reader.arn
+}
+
+output "alerts_topic_arn" {
+  description = "SNS topic (KMS-encrypted) that receives failed weekly builds and schedules that could not start them; subscribe more endpoints to it."
+  value       = aws_sns_topic.alerts.arn
+}
+
+output "schedule_dead_letter_queue" {
+  description = "SQS queue holding scheduler invocations that failed to start the task (14 days)."
+  value       = aws_sqs_queue.schedule_dlq.url
+}
+
+output "ci_artifacts_role_arn" {
+  description = "Role the pull-request workflow assumes through GitHub OIDC to read the production artefacts (repository secret AWS_CI_ROLE_ARN); null when github_repository is empty."
+  value       = local.ci_enabled ? aws_iam_role.ci_artifacts_reader[0].arn : null
 }

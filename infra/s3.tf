@@ -167,7 +167,7 @@ resource "aws_s3_bucket_policy" "raw" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Access-log bucket: S3 server access logs of the raw bucket.
+# Access-log bucket: S3 server access logs of the raw and artefacts buckets.
 # ---------------------------------------------------------------------------------------------
 
 resource "aws_s3_bucket" "access_logs" {
@@ -238,9 +238,12 @@ resource "aws_s3_bucket_lifecycle_configuration" "access_logs" {
 
 data "aws_iam_policy_document" "access_logs_bucket" {
   statement {
-    sid       = "S3ServerAccessLogsFromTheRawBucket"
-    actions   = ["s3:PutObject"]
-    resources = ["arn:${local.partition}:s3:::${local.log_bucket_name}/s3/${local.raw_bucket_name}/*"]
+    sid     = "S3ServerAccessLogsFromThePlatformBuckets"
+    actions = ["s3:PutObject"]
+    resources = [
+      "arn:${local.partition}:s3:::${local.log_bucket_name}/s3/${local.raw_bucket_name}/*",
+      "arn:${local.partition}:s3:::${local.log_bucket_name}/s3/${local.artifacts_bucket_name}/*",
+    ]
 
     principals {
       type        = "Service"
@@ -250,7 +253,7 @@ data "aws_iam_policy_document" "access_logs_bucket" {
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = [local.raw_bucket_arn]
+      values   = [local.raw_bucket_arn, local.artifacts_bucket_arn]
     }
 
     condition {

@@ -37,10 +37,15 @@ resource "aws_scheduler_schedule" "weekly_build" {
     }
 
     # A failed start is retried for up to an hour; a failed build is not retried (dbt's own
-    # test failures would only fail again) and shows in the task's logs.
+    # test failures would only fail again) and shows in the task's logs. Both alert (alerts.tf):
+    # an invocation that still fails lands in the dead-letter queue, which an alarm watches.
     retry_policy {
       maximum_event_age_in_seconds = 3600
       maximum_retry_attempts       = 3
+    }
+
+    dead_letter_config {
+      arn = aws_sqs_queue.schedule_dlq.arn
     }
   }
 }

@@ -181,6 +181,24 @@ variable "spectrum_schema" {
   }
 }
 
+variable "analysts_group" {
+  description = "Redshift group the marts are granted to (select on the marts, usage on their schema): created by the bootstrap SQL and passed to the dbt task as ANALYSTS_GROUP. Empty for no group and no grants."
+  type        = string
+  default     = "analysts"
+
+  validation {
+    # The dbt macro analysts_group accepts [A-Za-z_][A-Za-z0-9_$]* and lowercases it; Redshift folds
+    # unquoted names to lowercase, so only lowercase names are accepted here.
+    condition     = var.analysts_group == "" || can(regex("^[a-z_][a-z0-9_$]{0,126}$", var.analysts_group))
+    error_message = "analysts_group must be empty (no grants) or a plain Redshift name: lowercase letters, digits, '_' or '$', not starting with a digit, at most 127 characters."
+  }
+
+  validation {
+    condition     = !contains(["public", "pg_catalog", "rdsdb"], var.analysts_group)
+    error_message = "analysts_group must not be a reserved name (public, pg_catalog, rdsdb)."
+  }
+}
+
 variable "redshift_base_capacity" {
   description = "Base capacity of the workgroup in Redshift Processing Units (RPUs): 8 to 512 in steps of 8. Billing is per second of use, so a weekly build costs little at any size."
   type        = number
@@ -288,4 +306,77 @@ variable "ecr_keep_images" {
     condition     = var.ecr_keep_images >= 1 && var.ecr_keep_images <= 1000 && floor(var.ecr_keep_images) == var.ecr_keep_images
     error_message = "ecr_keep_images must be a whole number between 1 and 1000."
   }
+}
+
+# ---------------------------------------------------------------------------------------------
+# What the weekly build publishes: dbt artefacts for slim CI, the docs site for analysts
+# ---------------------------------------------------------------------------------------------
+
+variable "artifacts_prefix" {
+  description = "Key prefix in the artefacts bucket where the weekly task writes the production manifest.json and run_results.json after each successful build (what slim CI defers to)."
+  type        = string
+  default     = "dbt/prod"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9_./-]*[a-z0-9]$", var.artifacts_prefix)) && !strcontains(var.artifacts_prefix, "//")
+    error_message = "artifacts_prefix must be a relative key prefix without leading or trailing slashes, e.g. dbt/prod (lowercase letters, digits, '_', '-', '.', '/')."
+  }
+}
+
+variable "docs_prefix" {
+  description = "Key prefix in the artefacts bucket where the weekly task writes the dbt docs site (one file, <docs_prefix>/index.html, from `dbt docs generate --static`)."
+  type        = string
+  default     = "dbt/docs"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9_./-]*[a-z0-9]$", var.docs_prefix)) && !strcontains(var.docs_prefix, "//")
+    error_message = "docs_prefix must be a relative key prefix without leading or trailing slashes, e.g. dbt/docs (lowercase letters, digits, '_', '-', '.', '/')."
+  }
+}
+
+variable "artifacts_noncurrent_version_days" {
+  description = "Days a replaced artefact or docs page (each weekly build replaces them) is kept as a noncurrent version before it expires."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.artifacts_noncurrent_version_days >= 1 && var.artifacts_noncurrent_version_days <= 3650 && floor(var.artifacts_noncurrent_version_days) == var.artifacts_noncurrent_version_days
+    error_message = "artifacts_noncurrent_version_days must be a whole number of days between 1 and 3650."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Alerts: a failed build or a failed scheduler invocation reaches a person
+# ---------------------------------------------------------------------------------------------
+
+variable "alert_email" {
+  description = "E-mail address subscribed to the alerts topic (a failed weekly build, a schedule that could not start it). AWS sends a confirmation mail that must be accepted. Empty: no subscription; subscribe another endpoint to the alerts_topic_arn output yourself."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.alert_email == "" || can(regex("^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$", var.alert_email))
+    error_message = "alert_email must be empty or one e-mail address such as data-oncall@example.com."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Continuous integration: the slim-CI job's AWS identity (GitHub Actions OIDC)
+# ---------------------------------------------------------------------------------------------
+
+variable "github_repository" {
+  description = "owner/name of the GitHub repository whose pull-request workflow may read the production dbt artefacts (role ci_artifacts_reader, assumed through GitHub's OIDC provider). Empty: no CI role."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.github_repository == "" || can(regex("^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$", var.github_repository))
+    error_message = "github_repository must be empty or owner/name, e.g. example-org/customer-mart."
+  }
+}
+
+variable "create_github_oidc_provider" {
+  description = "Create the account's IAM OIDC provider for token.actions.githubusercontent.com. There is one per account: set false when it already exists (the CI role then trusts the existing one)."
+  type        = bool
+  default     = true
 }

@@ -25,6 +25,7 @@ from customer_mart.upload import expected_glue_columns
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
+WEEKLY_BUILD = ROOT / "scripts" / "weekly_build.sh"
 TERRAFORM = shutil.which("terraform")
 PROVIDER_MIRROR = Path("/opt/tf-plugins/registry.terraform.io/hashicorp/aws")
 
@@ -182,7 +183,13 @@ def test_task_sets_what_the_dbt_profile_and_the_spectrum_macro_read() -> None:
 
 
 def test_every_variable_is_described_and_validated() -> None:
-    unvalidated = {"tags", "manage_glue_catalog_encryption", "schedule_enabled"}  # a map and two booleans
+    # a map and three booleans
+    unvalidated = {
+        "tags",
+        "manage_glue_catalog_encryption",
+        "schedule_enabled",
+        "create_github_oidc_provider",
+    }
     for name, variable in hcl()["variable"].items():
         assert len(variable.get("description", "")) > 20, f"variable {name} needs a description"
         if name not in unvalidated:
@@ -264,14 +271,27 @@ def test_dockerfile_runs_as_a_non_root_user_matching_the_task() -> None:
     assert "readonlyRootFilesystem = true" in container
 
 
-def test_dockerfile_entrypoint_creates_the_spectrum_schema_then_builds() -> None:
+def test_dockerfile_entrypoint_is_the_weekly_build_script() -> None:
     entrypoints = [args for ins, args in _dockerfile() if ins == "ENTRYPOINT"]
-    assert len(entrypoints) == 1
-    command = json.loads(entrypoints[0])
-    assert command[:2] == ["/bin/sh", "-c"]
-    first, _, second = command[2].partition("&&")
-    assert first.split()[:3] == ["dbt", "run-operation", "create_spectrum_schema"]
-    assert second.replace("exec ", "").split() == ["dbt", "build", "--target", "redshift"]
+    assert entrypoints == ['["/app/scripts/weekly_build.sh"]']
+    assert WEEKLY_BUILD.stat().st_mode & 0o111, "the entrypoint must be executable"
+
+
+def test_weekly_build_script_builds_then_publishes_in_order() -> None:
+    """Reads text only (the script is run by test_weekly_build_publishes_* below)."""
+    commands = [
+        line.strip()
+        for line in WEEKLY_BUILD.read_text().splitlines()
+        if re.match(r"\s*(dbt|\"\$python\") ", line)
+    ]
+    assert commands == [
+        "dbt run-operation create_spectrum_schema --target redshift",
+        "dbt build --target redshift",
+        '"$python" "$here/publish_dbt_artifacts.py" state "$state"',
+        "dbt docs generate --static --target redshift",
+        '"$python" "$here/publish_dbt_artifacts.py" docs "$target/static_index.html"',
+    ]
+    assert "set -eu" in WEEKLY_BUILD.read_text()
 
 
 def test_dockerignore_lets_in_the_dbt_project_and_nothing_local() -> None:
@@ -285,6 +305,7 @@ def test_dockerignore_lets_in_the_dbt_project_and_nothing_local() -> None:
     }
     assert paths <= allowed, paths - allowed
     assert {"pyproject.toml", "README.md", "src", "dbt_project.yml", "profiles.yml.example"} <= allowed
+    assert {"scripts/weekly_build.sh", "scripts/publish_dbt_artifacts.py"} <= allowed
     assert not allowed & {".venv", "data", "profiles.yml", "infra", "target"}
 
 
@@ -321,7 +342,13 @@ def _plan_variables(tmp_path: Path, **overrides: str) -> subprocess.CompletedPro
 
 @needs_terraform
 def test_valid_variables_pass_validation(tmp_path: Path) -> None:
-    result = _plan_variables(tmp_path, schedule_expression="cron(30 22 ? * SUN *)")
+    result = _plan_variables(
+        tmp_path,
+        schedule_expression="cron(30 22 ? * SUN *)",
+        analysts_group="",  # no group, no grants
+        alert_email="data-oncall+mart@example.co.uk",
+        github_repository="example-org/customer-mart",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -341,6 +368,14 @@ def test_valid_variables_pass_validation(tmp_path: Path) -> None:
         ("log_retention_days", "30"),
         ("raw_prefix", "/thelook/raw/"),
         ("https_egress_cidr_blocks", '["not-a-cidr"]'),
+        ("analysts_group", "Analysts"),  # Redshift folds it; the grant would name another group
+        ("analysts_group", "analysts; drop table x"),
+        ("analysts_group", "public"),
+        ("alert_email", "not-an-address"),
+        ("alert_email", "a@b.c, d@e.f"),
+        ("github_repository", "customer-mart"),  # owner/name
+        ("artifacts_prefix", "dbt/prod/"),
+        ("docs_prefix", "s3://bucket/docs"),
     ],
 )
 def test_invalid_variables_are_rejected(tmp_path: Path, variable: str, value: str) -> None:
@@ -473,3 +508,380 @@ def test_plan_glue_tables_point_at_the_raw_prefixes(plan: dict[str, Any]) -> Non
         descriptor = after["storage_descriptor"][0]
         assert descriptor["location"] == f"s3://{bucket}/{variables['raw_prefix']}/{table}/"
         assert [(c["name"], c["type"]) for c in descriptor["columns"]] == expected_glue_columns(table)
+
+
+# --- what a successful build publishes, and who hears about a failed one ---------------------
+
+
+def test_task_environment_names_the_bucket_prefixes_and_group() -> None:
+    env = hcl()["locals"]["dbt_environment"]
+    assert env["ARTIFACTS_BUCKET"] == "${aws_s3_bucket.artifacts.bucket}"
+    assert env["ARTIFACTS_PREFIX"] == "${var.artifacts_prefix}"
+    assert env["DOCS_PREFIX"] == "${var.docs_prefix}"
+    assert env["ARTIFACTS_KMS_KEY_ARN"] == "${aws_kms_key.platform.arn}"
+    # The group the build grants to is the group the bootstrap creates: one variable for both.
+    assert env["ANALYSTS_GROUP"] == "${var.analysts_group}"
+    bootstrap = hcl()["output"]["bootstrap_sql"]["value"]
+    assert "CREATE GROUP ${var.analysts_group}" in bootstrap
+    # The task runs the image's entrypoint (scripts/weekly_build.sh): no command overrides it.
+    container = resource("aws_ecs_task_definition", "dbt")["container_definitions"]
+    assert not re.search(r"\b(command|entryPoint)\s*=", container), container
+    # Every setting the entrypoint insists on is in the task's environment.
+    script = WEEKLY_BUILD.read_text()
+    required = re.search(r"for name in ([A-Z_ ]+); do", script).group(1).split()
+    assert set(required) <= set(env), set(required) - set(env)
+
+
+def _publisher():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "publish_dbt_artifacts", WEEKLY_BUILD.parent / "publish_dbt_artifacts.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+PUBLISH_ENV = {
+    "ARTIFACTS_BUCKET": "customer-mart-artifacts-123456789012-eu-west-1",
+    "ARTIFACTS_PREFIX": "dbt/prod",
+    "DOCS_PREFIX": "dbt/docs",
+    "ARTIFACTS_KMS_KEY_ARN": "arn:aws:kms:eu-west-1:123456789012:key/0f3c7a52-4b55-4d3c-9b1e-2f0c1d2e3f40",
+}
+
+# Runs the publisher inside moto's fake AWS (one process), then records what the bucket holds.
+MOTO_PYTHON = """
+import json, os, runpy, sys
+import boto3
+from moto import mock_aws
+
+with mock_aws():
+    s3 = boto3.client("s3", region_name="eu-west-1")
+    bucket = os.environ["ARTIFACTS_BUCKET"]
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    sys.argv = sys.argv[1:]
+    code = 0
+    try:
+        runpy.run_path(sys.argv[0], run_name="__main__")
+    except SystemExit as stop:
+        code = stop.code
+    objects = {}
+    for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+        got = s3.get_object(Bucket=bucket, Key=item["Key"])
+        objects[item["Key"]] = {
+            "body": got["Body"].read().decode(),
+            "content_type": got["ContentType"],
+            "sse": got.get("ServerSideEncryption"),
+            "kms_key": got.get("SSEKMSKeyId"),
+        }
+    with open(os.environ["PUBLISHED_LOG"], "a") as log:
+        log.write(json.dumps(objects) + "\\n")
+    sys.exit(code)
+"""
+
+# Stands in for dbt: records its arguments and writes what the real command leaves in the target.
+FAKE_DBT = """#!/bin/sh
+echo "$*" >> "$DBT_CALLS"
+case "$1" in
+    build)
+        [ "${FAKE_DBT_FAIL:-}" = build ] && exit 1
+        echo '{"metadata": {"from": "build"}}' > "$DBT_TARGET_PATH/manifest.json"
+        echo '{"results": [{"unique_id": "model.customer_mart.customer_features", "status": "success"}]}' \\
+            > "$DBT_TARGET_PATH/run_results.json" ;;
+    docs)
+        echo '{"metadata": {"from": "docs"}}' > "$DBT_TARGET_PATH/manifest.json"
+        echo '{"results": []}' > "$DBT_TARGET_PATH/run_results.json"
+        echo '<html>docs</html>' > "$DBT_TARGET_PATH/static_index.html" ;;
+esac
+"""
+
+
+def _run_weekly_build(tmp_path: Path, **extra: str) -> tuple[subprocess.CompletedProcess, list, list]:
+    import os
+    import sys
+
+    bin_dir, target = tmp_path / "bin", tmp_path / "target"
+    bin_dir.mkdir()
+    target.mkdir()
+    (bin_dir / "dbt").write_text(FAKE_DBT)
+    (bin_dir / "dbt").chmod(0o755)
+    (tmp_path / "moto_python.py").write_text(MOTO_PYTHON)
+    python = bin_dir / "python-with-moto"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{tmp_path / "moto_python.py"}" "$@"\n')
+    python.chmod(0o755)
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "DBT_TARGET_PATH": str(target),
+        "DBT_CALLS": str(tmp_path / "calls"),
+        "PUBLISHED_LOG": str(tmp_path / "published"),
+        "PYTHON": str(python),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "eu-west-1",
+        "HOME": str(tmp_path),
+        **PUBLISH_ENV,
+        **extra,
+    }
+    result = subprocess.run(
+        ["sh", str(WEEKLY_BUILD)], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    calls = (tmp_path / "calls").read_text().splitlines() if (tmp_path / "calls").exists() else []
+    log = tmp_path / "published"
+    published = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return result, calls, published
+
+
+def test_weekly_build_publishes_the_builds_artifacts_then_the_docs(tmp_path: Path) -> None:
+    """The real entrypoint and publisher (boto3 against moto's S3), with a fake dbt."""
+    result, calls, published = _run_weekly_build(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert calls == [
+        "run-operation create_spectrum_schema --target redshift",
+        "build --target redshift",
+        "docs generate --static --target redshift",
+    ]
+    state, docs = published
+    assert set(state) == {"dbt/prod/manifest.json", "dbt/prod/run_results.json"}
+    # The build's manifest, not the one `dbt docs generate` rewrote afterwards.
+    assert json.loads(state["dbt/prod/manifest.json"]["body"]) == {"metadata": {"from": "build"}}
+    assert set(docs) == {"dbt/docs/index.html"}
+    assert docs["dbt/docs/index.html"]["body"] == "<html>docs</html>\n"
+    assert docs["dbt/docs/index.html"]["content_type"].startswith("text/html")
+    for obj in [*state.values(), *docs.values()]:
+        assert obj["sse"] == "aws:kms"
+        assert obj["kms_key"] == PUBLISH_ENV["ARTIFACTS_KMS_KEY_ARN"]
+
+
+def test_weekly_build_publishes_nothing_when_the_build_fails(tmp_path: Path) -> None:
+    result, calls, published = _run_weekly_build(tmp_path, FAKE_DBT_FAIL="build")
+    assert result.returncode != 0
+    assert calls == ["run-operation create_spectrum_schema --target redshift", "build --target redshift"]
+    assert published == []
+
+
+def test_weekly_build_refuses_to_start_without_where_to_publish(tmp_path: Path) -> None:
+    result, calls, published = _run_weekly_build(tmp_path, DOCS_PREFIX="")
+    assert result.returncode == 2
+    assert "DOCS_PREFIX is not set" in result.stderr
+    assert calls == [] and published == []  # dbt never started
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("ARTIFACTS_BUCKET", "", "ARTIFACTS_BUCKET is not set"),
+        ("ARTIFACTS_PREFIX", "/dbt/prod", "ARTIFACTS_PREFIX has an invalid value: '/dbt/prod'"),
+        ("ARTIFACTS_BUCKET", "Bucket_With_Caps", "ARTIFACTS_BUCKET has an invalid value"),
+        ("ARTIFACTS_KMS_KEY_ARN", "alias/platform", "ARTIFACTS_KMS_KEY_ARN has an invalid value"),
+    ],
+)
+def test_publisher_refuses_bad_settings_before_sending_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture, name: str, value: str, message: str
+) -> None:
+    (tmp_path / "manifest.json").write_text("{}")
+    (tmp_path / "run_results.json").write_text('{"results": []}')
+
+    class NoS3:
+        def put_object(self, **_: Any) -> None:
+            raise AssertionError("nothing may be sent with a bad setting")
+
+    code = _publisher().main(["state", str(tmp_path)], env={**PUBLISH_ENV, name: value}, s3=NoS3())
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_publisher_refuses_run_results_with_a_failure(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "manifest.json").write_text("{}")
+    failed = {"unique_id": "test.customer_mart.unique_customer_features_user_id", "status": "fail"}
+    (tmp_path / "run_results.json").write_text(json.dumps({"results": [failed]}))
+
+    class NoS3:
+        def put_object(self, **_: Any) -> None:
+            raise AssertionError("a failed build's state must not become production's")
+
+    assert _publisher().main(["state", str(tmp_path)], env=PUBLISH_ENV, s3=NoS3()) == 2
+    assert "unique_customer_features_user_id" in capsys.readouterr().err
+
+
+def _policy_statements(plan: dict[str, Any], address: str) -> list[dict]:
+    return json.loads(_after(plan, address)["policy"])["Statement"]
+
+
+def _as_set(value: str | list[str]) -> set[str]:
+    return {value} if isinstance(value, str) else set(value)
+
+
+def _config(plan: dict[str, Any], address: str) -> dict[str, Any]:
+    for r in plan["configuration"]["root_module"]["resources"]:
+        if r["address"] == address:
+            return r["expressions"]
+    raise AssertionError(f"{address} is not in the configuration")
+
+
+def test_plan_task_may_put_exactly_the_manifest_run_results_and_docs(plan: dict[str, Any]) -> None:
+    variables = {k: v["value"] for k, v in plan["variables"].items()}
+    bucket = f"{variables['name_prefix']}-artifacts-{variables['aws_account_id']}-{variables['aws_region']}"
+    assert _after(plan, "aws_s3_bucket.artifacts")["bucket"] == bucket
+    block = _after(plan, "aws_s3_bucket_public_access_block.artifacts")
+    assert all(
+        block[k] is True
+        for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
+    encryption = _config(plan, "aws_s3_bucket_server_side_encryption_configuration.artifacts")
+    default = encryption["rule"][0]["apply_server_side_encryption_by_default"][0]
+    assert default["sse_algorithm"]["constant_value"] == "aws:kms"
+    assert "aws_kms_key.platform" in default["kms_master_key_id"]["references"]
+
+    on_runner = {
+        r["address"]
+        for r in plan["configuration"]["root_module"]["resources"]
+        if r["type"] in {"aws_iam_role_policy", "aws_iam_role_policy_attachment"}
+        and "aws_iam_role.runner" in r["expressions"].get("role", {}).get("references", [])
+    }
+    assert on_runner == {
+        "aws_iam_role_policy.runner",
+        "aws_iam_role_policy.runner_publish",
+        "aws_iam_role_policy.runner_publish_kms",
+    }
+    (put,) = _policy_statements(plan, "aws_iam_role_policy.runner_publish")
+    assert put["Effect"] == "Allow" and put["Action"] == "s3:PutObject"
+    assert _as_set(put["Resource"]) == {
+        f"arn:aws:s3:::{bucket}/{variables['artifacts_prefix']}/manifest.json",
+        f"arn:aws:s3:::{bucket}/{variables['artifacts_prefix']}/run_results.json",
+        f"arn:aws:s3:::{bucket}/{variables['docs_prefix']}/index.html",
+    }
+    # The key: only to encrypt, only through S3, only for this bucket (HCL: the key ARN is unknown at plan).
+    (kms,) = hcl()["data"]["aws_iam_policy_document"]["runner_publish_kms"]["statement"]
+    assert kms["actions"] == ["kms:GenerateDataKey"] and kms["resources"] == ["${aws_kms_key.platform.arn}"]
+    assert {c["variable"] for c in kms["condition"]} == {"kms:ViaService", "kms:EncryptionContext:aws:s3:arn"}
+
+
+def _matches(pattern: Any, event: Any) -> bool:
+    """EventBridge's matching for what the rule uses: lists of values, {prefix}, {anything-but},
+    nested objects, $or, and arrays in the event (any element may match)."""
+    if isinstance(event, list):
+        return any(_matches(pattern, element) for element in event)
+    if isinstance(pattern, dict):
+        if not isinstance(event, dict):
+            return False
+        for key, sub in pattern.items():
+            if key == "$or":
+                if not any(_matches(alternative, event) for alternative in sub):
+                    return False
+            elif key not in event or not _matches(sub, event[key]):
+                return False
+        return True
+    for rule in pattern:  # a list of allowed values and value filters
+        if not isinstance(rule, dict):
+            if event == rule:
+                return True
+        elif "prefix" in rule:
+            if isinstance(event, str) and event.startswith(rule["prefix"]):
+                return True
+        elif "anything-but" in rule:
+            if event != rule["anything-but"]:
+                return True
+        else:
+            raise AssertionError(f"a filter this matcher does not know: {rule}")
+    return False
+
+
+def _ecs_event(
+    cluster: str, task_definition: str, exit_code: int | None, stop_code: str = "EssentialContainerExited"
+) -> dict:
+    container = {"name": "dbt"} if exit_code is None else {"name": "dbt", "exitCode": exit_code}
+    return {
+        "source": "aws.ecs",
+        "detail-type": "ECS Task State Change",
+        "detail": {
+            "clusterArn": cluster,
+            "taskDefinitionArn": task_definition,
+            "lastStatus": "STOPPED",
+            "stopCode": stop_code,
+            "containers": [container],
+        },
+    }
+
+
+def test_plan_alert_rule_matches_the_weekly_task_failing_and_nothing_else(plan: dict[str, Any]) -> None:
+    variables = {k: v["value"] for k, v in plan["variables"].items()}
+    region, account = variables["aws_region"], variables["aws_account_id"]
+    cluster = f"arn:aws:ecs:{region}:{account}:cluster/{_after(plan, 'aws_ecs_cluster.this')['name']}"
+    family = _after(plan, "aws_ecs_task_definition.dbt")["family"]
+    task_definition = f"arn:aws:ecs:{region}:{account}:task-definition/{family}:7"
+    pattern = json.loads(_after(plan, "aws_cloudwatch_event_rule.build_failed")["event_pattern"])
+    detail = pattern["detail"]
+    assert detail["clusterArn"] == [cluster]
+    assert detail["taskDefinitionArn"] == [
+        {"prefix": f"arn:aws:ecs:{region}:{account}:task-definition/{family}:"}
+    ]
+    assert {"containers": {"exitCode": [{"anything-but": 0}]}} in detail["$or"]
+
+    assert _matches(pattern, _ecs_event(cluster, task_definition, 1))  # dbt build failed
+    assert _matches(pattern, _ecs_event(cluster, task_definition, 2))  # publisher refused
+    assert _matches(pattern, _ecs_event(cluster, task_definition, None, "TaskFailedToStart"))  # no image
+    assert not _matches(pattern, _ecs_event(cluster, task_definition, 0))  # success
+    assert not _matches(pattern, _ecs_event(cluster + "-other", task_definition, 1))
+    assert not _matches(
+        pattern, _ecs_event(cluster, task_definition.replace(f"/{family}:", f"/{family}-other:"), 1)
+    )
+    assert not _matches(
+        pattern,
+        {
+            **_ecs_event(cluster, task_definition, 1),
+            "detail": {**_ecs_event(cluster, task_definition, 1)["detail"], "lastStatus": "RUNNING"},
+        },
+    )
+
+
+def test_plan_alerts_go_to_the_encrypted_topic(plan: dict[str, Any]) -> None:
+    target = _config(plan, "aws_cloudwatch_event_target.build_failed_to_alerts")
+    assert "aws_sns_topic.alerts" in target["arn"]["references"]
+    assert "aws_cloudwatch_event_rule.build_failed" in target["rule"]["references"]
+    topic = _config(plan, "aws_sns_topic.alerts")
+    assert "aws_kms_key.platform" in topic["kms_master_key_id"]["references"]
+    for alarm in ("schedule_dead_letters", "schedule_dropped"):
+        assert (
+            "aws_sns_topic.alerts"
+            in _config(plan, f"aws_cloudwatch_metric_alarm.{alarm}")["alarm_actions"]["references"]
+        )
+    dropped = _after(plan, "aws_cloudwatch_metric_alarm.schedule_dropped")
+    assert (dropped["namespace"], dropped["metric_name"]) == ("AWS/Scheduler", "InvocationDroppedCount")
+    assert dropped["dimensions"] == {
+        "ScheduleGroup": _after(plan, "aws_scheduler_schedule_group.this")["name"]
+    }
+    schedule = _config(plan, "aws_scheduler_schedule.weekly_build")["target"][0]
+    assert "aws_sqs_queue.schedule_dlq" in schedule["dead_letter_config"][0]["arn"]["references"]
+    # The platform key lets the two publishing services use it for the topic.
+    statements = hcl()["data"]["aws_iam_policy_document"]["kms_platform"]["statement"]
+    services = {
+        p["identifiers"][0] for st in statements for p in st.get("principals", []) if p["type"] == "Service"
+    }
+    assert {"events.amazonaws.com", "cloudwatch.amazonaws.com"} <= services
+    # With alert_email set (the example), one e-mail subscription.
+    subscription = _after(plan, "aws_sns_topic_subscription.alert_email[0]")
+    assert subscription["protocol"] == "email"
+    assert subscription["endpoint"] == plan["variables"]["alert_email"]["value"]
+
+
+def test_plan_ci_role_reads_only_the_production_state(plan: dict[str, Any]) -> None:
+    variables = {k: v["value"] for k, v in plan["variables"].items()}
+    bucket = f"{variables['name_prefix']}-artifacts-{variables['aws_account_id']}-{variables['aws_region']}"
+    trust = json.loads(_after(plan, "aws_iam_role.ci_artifacts_reader[0]")["assume_role_policy"])["Statement"]
+    (statement,) = trust
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == (
+        f"repo:{variables['github_repository']}:pull_request"
+    )
+    read = [
+        st
+        for st in hcl()["data"]["aws_iam_policy_document"]["ci_artifacts_reader"]["statement"]
+        if st["actions"] == ["s3:GetObject"]
+    ]
+    assert len(read) == 1
+    assert hcl()["locals"]["ci_readable_items"] == [
+        "${local.artifact_keys.manifest}",
+        "${local.artifact_keys.run_results}",
+    ]
+    assert _after(plan, "aws_s3_bucket.artifacts")["bucket"] == bucket
