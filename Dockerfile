@@ -1,5 +1,5 @@
-# The project's container: dbt and the customer_mart package, installed from the pinned
-# dependencies in pyproject.toml. infra/ runs it weekly on ECS Fargate: scripts/weekly_build.sh
+# The project's container: dbt and the customer_mart package, every package at the version and
+# hash of requirements-runtime.lock (`make lock`). infra/ runs it weekly on ECS Fargate: scripts/weekly_build.sh
 # runs `dbt run-operation create_spectrum_schema`, `dbt build --target redshift`, then publishes
 # the build's manifest.json and run_results.json and the static docs site to S3, with IAM
 # authentication to Redshift Serverless (environment set by infra/ecs.tf).
@@ -15,9 +15,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # Dependencies and package first, so that a change to the dbt models alone reuses this layer.
-COPY pyproject.toml README.md ./
+COPY requirements-runtime.lock pyproject.toml README.md ./
 COPY src ./src
-RUN pip install .
+RUN pip install --require-hashes --no-deps -r requirements-runtime.lock \
+    && pip install --no-deps --no-build-isolation . \
+    && pip check
 
 # The dbt project: dbt_project.yml, models, macros, seeds, snapshots, tests, analyses, docs,
 # and the task's entrypoint scripts/weekly_build.sh with its publisher, whichever of them exist (.dockerignore lets in nothing else; empty folders are not in git).

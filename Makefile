@@ -36,10 +36,13 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/python -m pip check
 	touch $@
 
-# Refresh requirements.lock after changing a pin in pyproject.toml (needs the package index).
+# Refresh the locks after changing a pin in pyproject.toml (needs the package index; minutes):
+# requirements.lock for development (make setup), requirements-runtime.lock for the image.
+LOCK_FLAGS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
 lock: setup
-	$(BIN)/pip-compile --quiet --extra dev --generate-hashes --strip-extras --allow-unsafe \
-		--no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) --extra dev -o requirements.lock pyproject.toml
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python scripts/runtime_lock.py
 
 # dbt reads ./profiles.yml when run from the project root; it is yours to edit once copied.
 profiles.yml:

@@ -248,14 +248,19 @@ def test_dockerfile_base_image_is_a_pinned_python_311_slim() -> None:
     assert re.fullmatch(r"python:3\.11\.\d+-slim(-[a-z]+)?(@sha256:[0-9a-f]{64})?", bases[0]), bases[0]
 
 
-def test_dockerfile_installs_the_package_from_pyproject() -> None:
+def test_dockerfile_installs_the_locked_packages_then_the_project_alone() -> None:
     steps = _dockerfile()
     copy_pyproject = next(
-        i for i, (ins, args) in enumerate(steps) if ins == "COPY" and "pyproject.toml" in args
+        i
+        for i, (ins, args) in enumerate(steps)
+        if ins == "COPY" and "pyproject.toml" in args and "requirements-runtime.lock" in args
     )
     install = next(
-        i for i, (ins, args) in enumerate(steps) if ins == "RUN" and re.search(r"pip install \.(\s|$)", args)
+        i
+        for i, (ins, args) in enumerate(steps)
+        if ins == "RUN" and "pip install --require-hashes --no-deps -r requirements-runtime.lock" in args
     )
+    assert re.search(r"pip install --no-deps --no-build-isolation \.(\s|$)", steps[install][1])
     assert copy_pyproject < install
     assert ("COPY", "profiles.yml.example ./profiles.yml") in steps
 

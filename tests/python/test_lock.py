@@ -15,11 +15,11 @@ def _name(raw: str) -> str:
     return re.sub(r"[-_.]+", "-", raw).lower()
 
 
-def locked() -> dict[str, tuple[str, list[str]]]:
-    """name -> (version, hashes) from requirements.lock."""
+def locked(name: str = "requirements.lock") -> dict[str, tuple[str, list[str]]]:
+    """name -> (version, hashes) from a lock file."""
     entries: dict[str, tuple[str, list[str]]] = {}
     current = None
-    for line in (PROJECT_DIR / "requirements.lock").read_text().splitlines():
+    for line in (PROJECT_DIR / name).read_text().splitlines():
         match = PIN.match(line)
         if match:
             current = _name(match.group(1))
@@ -64,3 +64,13 @@ def test_the_transitive_packages_that_used_to_float_are_locked():
     entries = locked()
     for name in ("dbt-adapters", "agate", "protobuf", "dbt-common", "mashumaro"):
         assert name in entries, f"{name} floats: it is not in requirements.lock"
+
+
+def test_the_images_runtime_lock_is_the_development_lock_without_the_dev_tools():
+    runtime, full = locked("requirements-runtime.lock"), locked()
+    assert "dbt-redshift" in runtime and "pytest" not in runtime and "moto" not in runtime
+    for name, (version, _) in runtime.items():
+        assert name in full and full[name][0] == version, (
+            f"{name}: requirements-runtime.lock has {version}, requirements.lock "
+            f"{full.get(name, ('nothing',))[0]}: run make lock"
+        )
