@@ -15,9 +15,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from test_end_to_end import build_and_compare
 
 from customer_mart import generate as generator
 from customer_mart.generate import CHUNK_USERS, generate
+from customer_mart.load import load_postgres
 from customer_mart.schema import TABLES, arrow_schema
 
 USERS = 2000
@@ -691,3 +693,33 @@ def test_a_part_that_cannot_be_written_leaves_no_file_of_its_table(tmp_path: Pat
 def test_chunk_size_must_be_positive(tmp_path: Path):
     with pytest.raises(ValueError, match="chunk_users"):
         make(tmp_path, users=10, chunk_users=0)
+
+
+@pytest.fixture(scope="module")
+def many_files_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """1,200 users in three chunks: three files per table (six of events)."""
+    out = tmp_path_factory.mktemp("many-files")
+    make(out, users=1200, chunk_users=400)
+    return out
+
+
+def test_dbt_builds_the_mart_from_every_file(dbt_project, many_files_dir: Path):
+    """The dbt sources' `*.parquet` globs read every chunk's file: `dbt build` on DuckDB (every
+    data and unit test) gives the mart that the reference implementation computes from all of
+    them, with every user of every chunk in it."""
+    built = build_and_compare(dbt_project(many_files_dir), many_files_dir, NOW)
+    assert sorted(row["user_id"] for row in built) == list(range(1, 1201))
+
+
+def test_load_reads_every_file_into_postgres(postgres_server, many_files_dir: Path):
+    """`customer-mart load` copies every file of a table folder into PostgreSQL, ids intact."""
+    database = postgres_server.create_database("generated_many_files")
+    counts = load_postgres(many_files_dir, env=postgres_server.env(database), log=lambda _: None)
+    for table in TABLES:
+        parts = files(many_files_dir / table)
+        assert counts[table] == sum(pq.ParquetFile(f).metadata.num_rows for f in parts), table
+    for table, key in (("users", "id"), ("order_items", "id"), ("events", "id")):
+        rows = postgres_server.query(
+            database, f"select count(*) n, count(distinct {key}) d, max({key}) m from thelook_raw.{table}"
+        )
+        assert rows == [{"n": counts[table], "d": counts[table], "m": counts[table]}], table
