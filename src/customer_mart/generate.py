@@ -5,7 +5,7 @@ order_items, events, products, inventory_items, distribution_centers) as numbere
 ``DIR/<table>/<table>-000000000000.parquet``, ``-000000000001``, ... (or ``.csv``), as BigQuery's
 exports are, with the columns and types of :mod:`customer_mart.schema`. Users are drawn in
 chunks of ``chunk_users`` (default :data:`CHUNK_USERS`, 250,000), one file per chunk and table,
-so peak memory depends on the chunk size, not on N (about 1.2 GB at 250,000, whatever N). Each
+so peak memory depends on the chunk size, not on N (1.3 GB at 250,000, at 1M or 5M users). Each
 chunk draws from its own ``numpy.random.Generator`` (PCG64; chunk 0 seeded with ``seed`` itself,
 chunk k from ``SeedSequence(seed, spawn_key=(k,))``) in a fixed order, so the same
 ``(seed, now, chunk_users)`` always gives the same data; up to one chunk of users (all of
