@@ -1,12 +1,16 @@
-"""A fast, deterministic, vectorised generator of TheLook-shaped raw data.
+"""A fast, deterministic, vectorised generator of TheLook-shaped raw data, in bounded memory.
 
 ``generate(users=N, seed=S, out=DIR)`` writes the seven TheLook tables (users, orders,
-order_items, events, products, inventory_items, distribution_centers) as
-``DIR/<table>/<table>-000000000000.parquet`` (or ``.csv``), with the columns and types of
-:mod:`customer_mart.schema`. Everything random comes from one ``numpy.random.Generator``
-(PCG64) seeded with ``seed``, drawn in a fixed order, so the same ``(seed, now)`` always gives
-the same files. Nothing loops over rows in Python: every column is a numpy array or a pyarrow
-``take`` from a small vocabulary.
+order_items, events, products, inventory_items, distribution_centers) as numbered files
+``DIR/<table>/<table>-000000000000.parquet``, ``-000000000001``, ... (or ``.csv``), as BigQuery's
+exports are, with the columns and types of :mod:`customer_mart.schema`. Users are drawn in
+chunks of ``chunk_users`` (default :data:`CHUNK_USERS`, 250,000), one file per chunk and table,
+so peak memory depends on the chunk size, not on N (1.3 GB at 250,000, at 1M or 5M users). Each
+chunk draws from its own ``numpy.random.Generator`` (PCG64; chunk 0 seeded with ``seed`` itself,
+chunk k from ``SeedSequence(seed, spawn_key=(k,))``) in a fixed order, so the same
+``(seed, now, chunk_users)`` always gives the same data; up to one chunk of users (all of
+``make run``'s 100,000) it is the same data as before the generator was chunked. Nothing loops
+over rows in Python: every column is a numpy array or a pyarrow ``take`` from a small vocabulary.
 
 The rules are the "Facts about the real generator" of TheLook's reference README:
 
@@ -32,8 +36,8 @@ The rules are the "Facts about the real generator" of TheLook's reference README
   .45/.30/.10/.10/.05) per order item; the user's city/state/postal_code are copied on.
   Plus 5 anonymous sessions per user (user_id NULL, address drawn by population), each one of
   [product, cart, cancel], [department, product, cart], [product], [department, product]
-  with equal probability. Purchase events come first (in order item order), then the
-  anonymous ones; ids of every table are 1..n.
+  with equal probability. Purchase events come first (in order item order, every chunk's),
+  then the anonymous ones (every chunk's); ids of every table are 1..n, in file order.
 
 Where the README left room, these decisions were taken from the official 3k sample:
 
@@ -70,6 +74,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib.resources
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -247,9 +252,12 @@ def _uniform_int(rng: np.random.Generator, low: np.ndarray | int, span: np.ndarr
 
 def _vocab(values, index: np.ndarray) -> pa.Array:
     """values[index] as a dictionary array: no string is copied (see _TableWriter)."""
-    dictionary = values if isinstance(values, pa.Array) else pa.array(values, type=pa.string())
-    if isinstance(dictionary, pa.ChunkedArray):
-        dictionary = dictionary.combine_chunks()
+    if isinstance(values, pa.ChunkedArray):  # pa.array() would copy it value by value (~20 ms)
+        dictionary = values.combine_chunks()
+    elif isinstance(values, pa.Array):
+        dictionary = values
+    else:
+        dictionary = pa.array(values, type=pa.string())
     mask = None
     if dictionary.null_count:  # Parquet wants the NULLs in the indexes, not in the dictionary
         mask = ~dictionary.is_valid().to_numpy(zero_copy_only=False)[index]
@@ -337,7 +345,9 @@ def _segment_starts(lengths: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- tables
 
 
-def _users(rng: np.random.Generator, n: int, now: int) -> tuple[pa.Table, dict[str, np.ndarray]]:
+def _users(
+    rng: np.random.Generator, n: int, now: int, first: dict[str, int]
+) -> tuple[pa.Table, dict[str, np.ndarray]]:
     world = _world_pop()
     is_male = rng.integers(0, 2, n) == 0
     age = rng.integers(12, 71, n)
@@ -360,7 +370,7 @@ def _users(rng: np.random.Generator, n: int, now: int) -> tuple[pa.Table, dict[s
     suffix_index = rng.integers(0, len(STREET_SUFFIXES), n)
 
     first_names = FEMALE_FIRST_NAMES + MALE_FIRST_NAMES
-    first = _vocab(first_names, first_index)
+    first_name = _vocab(first_names, first_index)
     last = _vocab(LAST_NAMES, last_index)
     email = pc.binary_join_element_wise(
         _dense([name.lower() for name in first_names], first_index),
@@ -377,8 +387,8 @@ def _users(rng: np.random.Generator, n: int, now: int) -> tuple[pa.Table, dict[s
     where = pa.array(location, type=pa.int32())
     table = pa.Table.from_arrays(
         [
-            _int64(np.arange(1, n + 1)),
-            first,
+            _int64(np.arange(first["users"], first["users"] + n)),
+            first_name,
             last,
             email,
             _int64(age),
@@ -398,7 +408,7 @@ def _users(rng: np.random.Generator, n: int, now: int) -> tuple[pa.Table, dict[s
     return table, {"is_male": is_male, "created": created, "location": location}
 
 
-def _orders(rng: np.random.Generator, users: dict[str, np.ndarray], now: int):
+def _orders(rng: np.random.Generator, users: dict[str, np.ndarray], now: int, first: dict[str, int]):
     n_users = len(users["created"])
     per_user = np.asarray(ORDERS_PER_USER[0])[_choice(rng, ORDERS_PER_USER[1], n_users)]
     user = np.repeat(np.arange(n_users), per_user)
@@ -424,8 +434,8 @@ def _orders(rng: np.random.Generator, users: dict[str, np.ndarray], now: int):
     }
     table = pa.Table.from_arrays(
         [
-            _int64(np.arange(1, n + 1)),
-            _int64(user + 1),
+            _int64(np.arange(first["orders"], first["orders"] + n)),
+            _int64(user + first["users"]),
             columns["status"],
             _vocab(["F", "M"], is_male.astype(np.int8)),
             columns["created_at"],
@@ -439,7 +449,7 @@ def _orders(rng: np.random.Generator, users: dict[str, np.ndarray], now: int):
     return table, {"user": user, "created": created, "items": items, "is_male": is_male, "columns": columns}
 
 
-def _order_items(rng: np.random.Generator, orders: dict):
+def _order_items(rng: np.random.Generator, orders: dict, first: dict[str, int]):
     order = np.repeat(np.arange(len(orders["items"])), orders["items"])
     n = len(order)
     products = _products()
@@ -456,11 +466,11 @@ def _order_items(rng: np.random.Generator, orders: dict):
     columns = orders["columns"]
     table = pa.Table.from_arrays(
         [
-            _int64(np.arange(1, n + 1)),
-            _int64(order + 1),
-            _int64(orders["user"][order] + 1),
+            _int64(np.arange(first["order_items"], first["order_items"] + n)),
+            _int64(order + first["orders"]),
+            _int64(orders["user"][order] + first["users"]),
             products["id"].take(pa.array(product)),
-            _int64(sold_row + 1),
+            _int64(sold_row + first["inventory_items"]),
             columns["status"].take(order_rows),
             columns["created_at"].take(order_rows),
             columns["shipped_at"].take(order_rows),
@@ -474,7 +484,7 @@ def _order_items(rng: np.random.Generator, orders: dict):
     return table, {"order": order, "product": product, "unsold": unsold, "created": created}
 
 
-def _inventory_items(rng: np.random.Generator, items: dict, now: int) -> pa.Table:
+def _inventory_items(rng: np.random.Generator, items: dict, now: int, first: dict[str, int]) -> pa.Table:
     block = 1 + items["unsold"]
     n = int(block.sum())
     item = np.repeat(np.arange(len(block)), block)
@@ -490,7 +500,7 @@ def _inventory_items(rng: np.random.Generator, items: dict, now: int) -> pa.Tabl
     products = _products()
     return pa.Table.from_arrays(
         [
-            _int64(np.arange(1, n + 1)),
+            _int64(np.arange(first["inventory_items"], first["inventory_items"] + n)),
             products["id"].take(rows),
             _timestamps(created),
             _timestamps(item_created, sold),
@@ -515,6 +525,7 @@ def _event_table(
     product: np.ndarray,
     created: np.ndarray,
     session_user: np.ndarray | None,
+    first_user_id: int,
     session_location: np.ndarray,
     session_uuid: pa.Array,
     session_ip: pa.Array,
@@ -530,7 +541,7 @@ def _event_table(
     )
     world = _world_pop()
     where = session_location[session]
-    user = pa.nulls(n, pa.int64()) if session_user is None else _int64(session_user[session] + 1)
+    user = pa.nulls(n, pa.int64()) if session_user is None else _int64(session_user[session] + first_user_id)
     return pa.Table.from_arrays(
         [
             _int64(np.arange(first_id, first_id + n)),
@@ -559,7 +570,9 @@ def _session_attributes(rng: np.random.Generator, n: int):
     return uuids, ip, browser, traffic
 
 
-def _purchase_events(rng: np.random.Generator, users: dict, orders: dict, items: dict) -> pa.Table:
+def _purchase_events(
+    rng: np.random.Generator, users: dict, orders: dict, items: dict, first: dict[str, int]
+) -> pa.Table:
     """One session per order item, ending with the purchase at the item's created_at."""
     n_sessions = len(items["order"])
     order_size = orders["items"][items["order"]]
@@ -585,13 +598,14 @@ def _purchase_events(rng: np.random.Generator, users: dict, orders: dict, items:
     created = np.maximum(created, users["created"][session_user][session])
     uuids, ip, browser, traffic = _session_attributes(rng, n_sessions)
     return _event_table(
-        1,
+        first["events"],
         session,
         position + 1,
         event_type,
         items["product"][session],
         created,
         session_user,
+        first["users"],
         users["location"][session_user],
         uuids,
         ip,
@@ -628,6 +642,7 @@ def _anonymous_events(rng: np.random.Generator, n_users: int, now: int, first_id
         product[session],
         created,
         None,
+        0,
         location,
         uuids,
         ip,
@@ -653,48 +668,65 @@ def _as_csv(table: pa.Table) -> pa.Table:
 
 _DICTIONARY_PAGE_LIMIT = 4 << 20
 _SMALL_VOCABULARY = 1 << 16  # products' uris (58k) are the largest real vocabulary
+_ROW_GROUP_ROWS = 1 << 20
 
 
 def _logical_type(kind: pa.DataType) -> pa.DataType:
     return kind.value_type if pa.types.is_dictionary(kind) else kind
 
 
+def _decoded(table: pa.Table, contract: pa.Schema) -> pa.Table:
+    """`table` with its dictionary-encoded columns cast to their plain value type."""
+    columns = [
+        column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
+        for column in table.columns
+    ]
+    return pa.Table.from_arrays(columns, schema=contract)
+
+
 class _TableWriter:
-    """Writes one table, possibly in several parts, to <out>/<table>/<table>-000000000000.<ext>.
+    """Writes one table as numbered files, one per part: <out>/<table>/<table>-000000000000.<ext>,
+    <table>-000000000001.<ext>, ... in the order the parts come, as BigQuery's exports do.
 
     String columns may arrive dictionary-encoded (a vocabulary plus int32 indexes, cheap to
     build). Parquet gets them decoded to plain strings, with Parquet dictionary pages for those
     columns only (unique ids, timestamps and uuids would just fill a hash table before falling
-    back to plain encoding); the CSV writer takes them as they are.
+    back to plain encoding); the CSV writer takes them as they are. If a part cannot be written,
+    every file of the table is removed: a table is complete or absent, never silently short.
     """
 
     def __init__(self, out: Path, table: str, file_format: str):
-        folder = out / table
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob(f"{table}-*"):
+        self.folder = out / table
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for old in self.folder.glob(f"{table}-*"):
             if old.is_file():
                 old.unlink()
-        self.path = folder / f"{table}-000000000000.{file_format}"
+        self.table = table
         self.file_format = file_format
         self.contract = arrow_schema(table)
         self.rows = 0
+        self.files: list[Path] = []
         self.failed = False
-        self._writer = None
-        self._file = None
 
     def write(self, table: pa.Table) -> None:
+        if self.failed:
+            raise RuntimeError(f"{self.table}: an earlier part could not be written")
+        path = self.folder / f"{self.table}-{len(self.files):012d}.{self.file_format}"
+        self.files.append(path)
         try:
-            self._write(table)
+            self._write(path, table)
         except BaseException:
             self.failed = True
+            for written in self.files:
+                written.unlink(missing_ok=True)
             raise
+        self.rows += table.num_rows
 
-    def _write(self, table: pa.Table) -> None:
+    def _write(self, path: Path, table: pa.Table) -> None:
         got = [(field.name, _logical_type(field.type)) for field in table.schema]
         want = [(field.name, field.type) for field in self.contract]
         if got != want:
-            raise TypeError(f"{self.path.name}: columns {got} differ from the contract {want}")
-        self.rows += table.num_rows
+            raise TypeError(f"{path.name}: columns {got} differ from the contract {want}")
         if self.file_format == "parquet":
             # Parquet dictionary pages pay off for small vocabularies only (not for one uuid or
             # ip address per session, nor for unique ids and timestamps).
@@ -704,44 +736,70 @@ class _TableWriter:
                 if pa.types.is_dictionary(column.type)
                 and max((len(chunk.dictionary) for chunk in column.chunks), default=0) <= _SMALL_VOCABULARY
             ]
-            columns = [
-                column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
-                for column in table.columns
-            ]
-            table = pa.Table.from_arrays(columns, schema=self.contract)
-            if self._writer is None:
-                self._writer = pq.ParquetWriter(
-                    self.path,
-                    self.contract,
-                    compression="snappy",
-                    use_dictionary=vocabulary,
-                    dictionary_pagesize_limit=_DICTIONARY_PAGE_LIMIT,
-                )
-            self._writer.write_table(table, row_group_size=1 << 20)
+            with pq.ParquetWriter(
+                path,
+                self.contract,
+                compression="snappy",
+                use_dictionary=vocabulary,
+                dictionary_pagesize_limit=_DICTIONARY_PAGE_LIMIT,
+            ) as writer:
+                # One row group at a time, so that only one row group's strings are decoded.
+                for offset in range(0, max(table.num_rows, 1), _ROW_GROUP_ROWS):
+                    writer.write_table(_decoded(table.slice(offset, _ROW_GROUP_ROWS), self.contract))
         else:
-            text = _as_csv(table)
-            if self._writer is None:
-                self._file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
-                self._file.write((",".join(table.column_names) + "\n").encode())
-                options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
-                self._writer = pa_csv.CSVWriter(self._file, text.schema, write_options=options)
-            self._writer.write_table(text)
+            options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+            with open(path, "wb") as file:
+                file.write((",".join(table.column_names) + "\n").encode())
+                writer = None
+                for offset in range(0, max(table.num_rows, 1), _ROW_GROUP_ROWS):
+                    text = _as_csv(table.slice(offset, _ROW_GROUP_ROWS))
+                    if writer is None:
+                        writer = pa_csv.CSVWriter(file, text.schema, write_options=options)
+                    writer.write_table(text)
+                writer.close()
 
     def close(self) -> int:
-        if self._writer is None and not self.failed:  # an empty table still gets its file
+        """The table's row count; a table that got no part still gets one empty file."""
+        if not self.files and not self.failed:
             self.write(self.contract.empty_table())
-        if self._writer is not None:
-            self._writer.close()
-        if self._file is not None:
-            self._file.close()
-        if self.failed:  # leave no half-written file behind
-            self.path.unlink(missing_ok=True)
         return self.rows
 
 
-def _advance(bar: tqdm, table: str) -> None:
-    bar.set_postfix_str(f"{table} written", refresh=False)
-    bar.update()
+CHUNK_USERS = 250_000
+"""Registered users drawn and written per chunk by default: it bounds the generator's memory."""
+
+
+def _chunk_rng(seed: int, chunk: int) -> np.random.Generator:
+    """The random stream of one chunk of users.
+
+    Chunk 0 draws from ``PCG64(seed)``, exactly as the generator did before it was chunked (so a
+    dataset of at most one chunk is the same data as before); chunk k > 0 from the independent
+    stream ``SeedSequence(seed, spawn_key=(k,))``, numpy's way of spawning child streams.
+    """
+    sequence = np.random.SeedSequence(seed, spawn_key=(chunk,) if chunk else ())
+    return np.random.Generator(np.random.PCG64(sequence))
+
+
+def _chunk_sizes(users: int, chunk_users: int) -> list[int]:
+    return [min(chunk_users, users - start) for start in range(0, users, chunk_users)]
+
+
+def _purchase_chunk(
+    rng: np.random.Generator, n: int, now: int, first: dict[str, int]
+) -> Iterator[tuple[str, pa.Table]]:
+    """n users with their orders, items, inventory rows and purchase sessions, one table at a time
+    (so that each can be written while the next is drawn); ids start at `first`."""
+    user_table, users = _users(rng, n, now, first)
+    yield "users", user_table
+    del user_table
+    order_table, orders = _orders(rng, users, now, first)
+    yield "orders", order_table
+    del order_table
+    item_table, items = _order_items(rng, orders, first)
+    yield "order_items", item_table
+    del item_table
+    yield "inventory_items", _inventory_items(rng, items, now, first)
+    yield "events", _purchase_events(rng, users, orders, items, first)
 
 
 def generate(
@@ -751,60 +809,62 @@ def generate(
     file_format: str = "parquet",
     now: str | dt.date | dt.datetime | None = None,
     progress: bool = True,
+    chunk_users: int = CHUNK_USERS,
 ) -> dict[str, int]:
     """Write a synthetic TheLook dataset of `users` registered users; return rows per table.
 
     `now` is the generator's present (a 'YYYY-MM-DD' day, meaning its UTC midnight; default
-    today). The same (users, seed, now) always writes the same data. Files are written by one
-    background thread while the next table is drawn; all random draws stay on this thread.
+    today). The same (users, seed, now, chunk_users) always writes the same data.
+
+    Users are drawn `chunk_users` at a time, each chunk with its own random stream
+    (:func:`_chunk_rng`) and written as one more file per table, so memory is bounded by the
+    chunk, not by `users`. Ids run on across chunks (1..n in every table, in file order) and
+    every link (order -> user, item -> order, user and sold inventory row, event -> user) stays
+    inside its chunk. Events are written in two passes, as the ids promise: first every chunk's
+    purchase sessions, then every chunk's anonymous sessions, drawn from the same chunk's stream
+    where it left off. Each file is written by one background thread while the next table is
+    drawn (one part in the writer's hands at a time); all random draws stay on this thread.
     """
     if users < 0:
         raise ValueError("users must be >= 0")
+    if chunk_users < 1:
+        raise ValueError(f"chunk_users must be >= 1, got {chunk_users}")
     if file_format not in ("parquet", "csv"):
         raise ValueError(f"file_format must be parquet or csv, not {file_format!r}")
     now_us = _now_us(now)
     out = Path(out)
-    rng = np.random.Generator(np.random.PCG64(seed))
-    order = [
-        "users",
-        "orders",
-        "order_items",
-        "inventory_items",
-        "events",
-        "products",
-        "distribution_centers",
-    ]
-    assert sorted(order) == sorted(TABLES)
+    chunks = _chunk_sizes(users, chunk_users)
+    rngs = [_chunk_rng(seed, index) for index in range(len(chunks))]  # a few hundred bytes each
+    first = dict.fromkeys(("users", "orders", "order_items", "inventory_items", "events"), 1)
+    assert sorted([*first, "products", "distribution_centers"]) == sorted(TABLES)
     with (
-        tqdm(total=len(order), desc="generate", unit="table", disable=not progress) as bar,
+        tqdm(total=2 * len(chunks) + 1, desc="generate", unit="part", disable=not progress) as bar,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="customer-mart-writer") as pool,
     ):
-        writers: dict[str, _TableWriter] = {}
-        tasks: list[Future] = []
-        closed: dict[str, Future] = {}
+        writers = {name: _TableWriter(out, name, file_format) for name in TABLES}
+        in_flight: Future | None = None
 
-        def write(name: str, part: pa.Table, last: bool = True) -> None:
-            if name not in writers:
-                writers[name] = _TableWriter(out, name, file_format)
-            tasks.append(pool.submit(writers[name].write, part))
-            if last:
-                closed[name] = pool.submit(writers[name].close)
-                closed[name].add_done_callback(lambda _, name=name: _advance(bar, name))
+        def write(name: str, part: pa.Table) -> None:
+            """Queue one file once the previous one is written (re-raising its error): one part
+            is in the writer's hands while the next is drawn, never more."""
+            nonlocal in_flight
+            if in_flight is not None:
+                in_flight.result()
+            if name in first:  # the next part of this table starts after this one
+                first[name] += part.num_rows
+            in_flight = pool.submit(writers[name].write, part)
 
-        user_table, user_facts = _users(rng, users, now_us)
-        write("users", user_table)
-        order_table, order_facts = _orders(rng, user_facts, now_us)
-        write("orders", order_table)
-        item_table, item_facts = _order_items(rng, order_facts)
-        write("order_items", item_table)
-        write("inventory_items", _inventory_items(rng, item_facts, now_us))
-        purchase = _purchase_events(rng, user_facts, order_facts, item_facts)
-        write("events", purchase, last=False)
-        write("events", _anonymous_events(rng, users, now_us, purchase.num_rows + 1))
+        for rng, n in zip(rngs, chunks, strict=True):
+            for name, part in _purchase_chunk(rng, n, now_us, dict(first)):
+                write(name, part)
+            del part  # the writer holds the only reference now
+            bar.update()
+        for rng, n in zip(rngs, chunks, strict=True):
+            write("events", _anonymous_events(rng, n, now_us, first["events"]))
+            bar.update()
         write("products", _products())
         write("distribution_centers", _distribution_centers())
-        del user_table, order_table, item_table, purchase
-        for task in tasks:
-            task.result()  # re-raises a writer's error
-        rows = {name: closed[name].result() for name in order}
-    return {name: rows[name] for name in TABLES}
+        bar.update()
+        if in_flight is not None:
+            in_flight.result()
+        return {name: writers[name].close() for name in TABLES}

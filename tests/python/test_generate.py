@@ -1,25 +1,52 @@
-"""The synthetic generator: determinism, the raw contract, referential shape, shares and timing rules."""
+"""The synthetic generator: determinism, the raw contract, referential shape, shares and timing rules.
+
+The module's dataset is drawn in three chunks (700, 700 and 600 users), so that every check of ids,
+links, shares and timings below also runs across chunk boundaries; the chunk tests at the end check
+the files, the streams and the memory bound of the chunking itself."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+import weakref
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from test_end_to_end import build_and_compare
 
-from customer_mart.generate import generate
+from customer_mart import generate as generator
+from customer_mart.generate import CHUNK_USERS, generate
+from customer_mart.load import load_postgres
 from customer_mart.schema import TABLES, arrow_schema
 
 USERS = 2000
+CHUNK = 700  # chunks of 700, 700 and 600 users
+CHUNKS = [700, 700, 600]
+PER_CHUNK_TABLES = ("users", "orders", "order_items", "inventory_items")
 SEED = 11
 NOW = "2026-06-30"
 NOW_TS = dt.datetime(2026, 6, 30, tzinfo=dt.UTC)
 
 
-def make(out: Path, seed: int = SEED, file_format: str = "parquet", users: int = USERS) -> dict[str, int]:
-    return generate(users=users, seed=seed, out=out, file_format=file_format, now=NOW, progress=False)
+def make(
+    out: Path, seed: int = SEED, file_format: str = "parquet", users: int = USERS, chunk_users: int = CHUNK
+) -> dict[str, int]:
+    return generate(
+        users=users,
+        seed=seed,
+        out=out,
+        file_format=file_format,
+        now=NOW,
+        progress=False,
+        chunk_users=chunk_users,
+    )
+
+
+def files(folder: Path, ext: str = "parquet") -> list[Path]:
+    return sorted(folder.glob(f"*.{ext}"))
 
 
 @pytest.fixture(scope="module")
@@ -62,15 +89,21 @@ def assert_shares(got: dict, want: dict, tolerance: float) -> None:
 
 
 def test_layout_and_contract_types(parquet_dir: Path):
+    """One file per chunk (events: the purchase sessions' chunks, then the anonymous ones), numbered
+    like BigQuery's exports; the two reference tables in one file."""
+    parts = {table: len(CHUNKS) for table in PER_CHUNK_TABLES}
+    parts |= {"events": 2 * len(CHUNKS), "products": 1, "distribution_centers": 1}
     for table in TABLES:
-        files = sorted((parquet_dir / table).iterdir())
-        assert [f.name for f in files] == [f"{table}-000000000000.parquet"]
-        assert pq.read_schema(files[0]).remove_metadata() == arrow_schema(table), table
+        found = sorted((parquet_dir / table).iterdir())
+        assert [f.name for f in found] == [f"{table}-{i:012d}.parquet" for i in range(parts[table])]
+        for path in found:
+            assert pq.read_schema(path).remove_metadata() == arrow_schema(table), path.name
 
 
 def test_volumes_scale_like_thelook(parquet_dir: Path):
     rows = {
-        table: pq.ParquetFile(next((parquet_dir / table).iterdir())).metadata.num_rows for table in TABLES
+        table: sum(pq.ParquetFile(f).metadata.num_rows for f in files(parquet_dir / table))
+        for table in TABLES
     }
     assert rows["users"] == USERS
     assert rows["products"] == 29_120
@@ -93,12 +126,15 @@ def test_same_seed_same_files_other_seed_other_data(tmp_path: Path, parquet_dir:
 
 
 def test_regenerating_replaces_old_files(tmp_path: Path):
-    make(tmp_path, users=50)
-    stale = tmp_path / "users" / "users-000000000001.parquet"
+    make(tmp_path, users=30, chunk_users=10)
+    stale = tmp_path / "users" / "users-000000000007.parquet"
     stale.write_bytes(b"old")
-    rows = make(tmp_path, users=30)
+    rows = make(tmp_path, users=15, chunk_users=10)  # fewer chunks than before
     assert not stale.exists()
-    assert pq.read_table(tmp_path / "users").num_rows == rows["users"] == 30
+    for table in PER_CHUNK_TABLES:
+        assert [f.name for f in files(tmp_path / table)] == [f"{table}-{i:012d}.parquet" for i in (0, 1)]
+    assert len(files(tmp_path / "events")) == 4
+    assert pq.read_table(tmp_path / "users").num_rows == rows["users"] == 15
 
 
 def test_zero_users_still_writes_every_table(tmp_path: Path):
@@ -114,11 +150,14 @@ def test_csv_reads_back_like_parquet(tmp_path: Path, parquet_dir: Path, con):
     make(tmp_path, file_format="csv")
     csv = duckdb.connect()
     for table in TABLES:
-        path = tmp_path / table / f"{table}-000000000000.csv"
-        header = path.open().readline().rstrip("\n")
-        assert header == ",".join(arrow_schema(table).names)
-        count = csv.execute(f"select count(*) from read_csv('{path}', header = true)").fetchone()[0]
-        assert count == one(con, f"select count(*) from {table}")[0], table
+        parts = files(tmp_path / table, "csv")
+        assert len(parts) == len(files(parquet_dir / table)), table
+        for path in parts:  # every part has its own header, as BigQuery's CSV exports do
+            assert path.open().readline().rstrip("\n") == ",".join(arrow_schema(table).names), path.name
+        count = csv.execute(
+            f"select count(*) from read_csv('{tmp_path}/{table}/*.csv', header = true)"
+        ).fetchone()
+        assert count == one(con, f"select count(*) from {table}"), table
     # Same content: strings quoted, NULL empty, timestamps 'YYYY-MM-DD HH:MM:SS' in UTC.
     line = (tmp_path / "orders" / "orders-000000000000.csv").read_text().splitlines()[1]
     order = one(con, "select order_id, user_id, status, gender, created_at from orders where order_id = 1")
@@ -495,3 +534,192 @@ def test_now_defaults_to_today_and_rejects_the_past(tmp_path: Path):
     assert max(latest) < today + dt.timedelta(days=1)
     with pytest.raises(ValueError):
         generate(users=20, seed=1, out=tmp_path, now="2018-12-31", progress=False)
+
+
+# ----------------------------------------------------------------------------- chunks
+
+
+def test_ids_run_on_from_file_to_file(parquet_dir: Path):
+    """File k+1 of a table starts at the id after file k's last one; chunks have their sizes;
+    purchase sessions fill the first event files and anonymous ones (5 per user) the rest."""
+    keys = {"users": "id", "orders": "order_id", "order_items": "id", "inventory_items": "id", "events": "id"}
+    for table, key in keys.items():
+        next_id = 1
+        for path in files(parquet_dir / table):
+            ids = pq.read_table(path, columns=[key])[key].to_pylist()
+            assert ids == list(range(next_id, next_id + len(ids))), path.name
+            next_id += len(ids)
+    users = [pq.ParquetFile(f).metadata.num_rows for f in files(parquet_dir / "users")]
+    assert users == CHUNKS
+    events = files(parquet_dir / "events")
+    for path in events[: len(CHUNKS)]:
+        assert pq.read_table(path, columns=["user_id"])["user_id"].null_count == 0, path.name
+    for path, n in zip(events[len(CHUNKS) :], CHUNKS, strict=True):
+        anonymous = pq.read_table(path, columns=["user_id", "session_id"])
+        assert anonymous["user_id"].null_count == anonymous.num_rows, path.name
+        assert len(set(anonymous["session_id"].to_pylist())) == 5 * n, path.name
+
+
+def test_links_stay_inside_each_chunk(parquet_dir: Path, con):
+    """Every order, item, sold inventory row and purchase session of a chunk's users is in that
+    chunk's file: the ids a chunk writes are offset by the rows of the chunks before it."""
+    for table in ("orders", "order_items", "inventory_items", "events"):
+        con.execute(
+            f"create or replace temp view {table}_files as select *, filename from "
+            f"read_parquet('{parquet_dir}/{table}/*.parquet', filename = true)"
+        )
+
+    def chunk(column: str) -> str:
+        return f"regexp_extract({column}, '-(\\d+)\\.parquet$', 1)::int"
+
+    user_chunk = f"(user_id - 1) // {CHUNK}"
+    for table in ("orders", "order_items", "events"):
+        rows, wrong = one(
+            con,
+            f"select count(*), count(*) filter (where {chunk('filename')} <> {user_chunk}) "
+            f"from {table}_files where user_id is not null",
+        )
+        assert rows > 0 and wrong == 0, table
+    assert one(
+        con,
+        f"""select count(*) from order_items_files i
+            join inventory_items_files v on v.id = i.inventory_item_id
+            where {chunk("i.filename")} <> {chunk("v.filename")}""",
+    ) == (0,)
+
+
+def test_each_chunk_has_the_shares_and_volumes(con):
+    """Chunk boundaries change no distribution: each chunk alone (the short last one too) has the
+    volumes per user, the order shares and sign-ups over the whole period."""
+    per_chunk = con.execute(
+        f"""with u as (select id, (id - 1) // {CHUNK} chunk, created_at from users),
+                o as (select (user_id - 1) // {CHUNK} chunk, count(*) n,
+                             count(*) filter (where status = 'Shipped') shipped from orders group by 1),
+                i as (select (user_id - 1) // {CHUNK} chunk, count(*) n from order_items group by 1),
+                e as (select (user_id - 1) // {CHUNK} chunk, count(*) n from events
+                      where user_id is not null group by 1)
+           select u.chunk, count(*), any_value(o.n), any_value(o.shipped), any_value(i.n), any_value(e.n),
+                  min(u.created_at), max(u.created_at)
+           from u join o using (chunk) join i using (chunk) join e using (chunk)
+           group by 1 order by 1"""
+    ).fetchall()
+    assert [row[1] for row in per_chunk] == CHUNKS
+    for _, users, orders, shipped, items, events, first, last in per_chunk:
+        assert orders / users == pytest.approx(1.25, rel=0.1)
+        assert items / users == pytest.approx(1.81, rel=0.12)
+        assert events / users == pytest.approx(13.0, rel=0.15)  # purchase sessions' events
+        assert shipped / orders == pytest.approx(0.30, abs=0.06)
+        assert first < dt.datetime(2019, 4, 1, tzinfo=dt.UTC) and last > dt.datetime(
+            2026, 3, 1, tzinfo=dt.UTC
+        )
+
+
+def test_chunks_draw_their_own_streams(parquet_dir: Path, con):
+    """No chunk repeats another's draws (one stream per chunk), and session ids are unique across
+    every chunk of both passes."""
+    users = pq.read_table(parquet_dir / "users").to_pylist()
+    drawn = [
+        [(u["first_name"], u["age"], u["created_at"]) for u in users[start : start + 600]]
+        for start in (0, 700, 1400)
+    ]
+    assert drawn[0] != drawn[1] and drawn[1] != drawn[2] and drawn[0] != drawn[2]
+    sessions, uuids = one(
+        con,
+        "select count(*), count(distinct session_id) from (select distinct session_id, user_id from events)",
+    )
+    assert sessions == uuids
+
+
+def test_the_first_chunk_is_what_a_one_chunk_dataset_holds(tmp_path: Path, parquet_dir: Path):
+    """Chunk 0 draws from PCG64(seed) as the unchunked generator did: a dataset of one chunk is the
+    same data whatever the chunk size, and it is the first file of every table of a larger one
+    (the anonymous sessions too, but for their ids, which come after all purchase events)."""
+    rows = make(tmp_path, users=CHUNK, chunk_users=CHUNK_USERS)  # the default size: one chunk
+    for table in PER_CHUNK_TABLES:
+        assert pq.read_table(tmp_path / table).equals(pq.read_table(files(parquet_dir / table)[0])), table
+    small, large = files(tmp_path / "events"), files(parquet_dir / "events")
+    assert pq.read_table(small[0]).equals(pq.read_table(large[0]))
+    anonymous_small, anonymous_large = pq.read_table(small[1]), pq.read_table(large[len(CHUNKS)])
+    assert anonymous_small.drop_columns(["id"]).equals(anonymous_large.drop_columns(["id"]))
+    assert anonymous_small["id"][0].as_py() == rows["events"] - anonymous_small.num_rows + 1
+
+
+def test_the_writer_holds_one_part_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The memory bound: drawing waits for the writer, so however many chunks there are, at most
+    the part being written and the one drawn after it are alive (a slow disk is simulated)."""
+    alive: list[weakref.ref] = []
+    most = 0
+
+    class CountingPool(generator.ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            alive.extend(weakref.ref(arg) for arg in args if isinstance(arg, pa.Table))
+            return super().submit(fn, *args, **kwargs)
+
+    write = generator._TableWriter.write
+
+    def slow_write(self, table: pa.Table) -> None:
+        nonlocal most
+        most = max(most, sum(ref() is not None for ref in alive))
+        time.sleep(0.005)
+        write(self, table)
+
+    monkeypatch.setattr(generator, "ThreadPoolExecutor", CountingPool)
+    monkeypatch.setattr(generator._TableWriter, "write", slow_write)
+    rows = make(tmp_path, users=400, chunk_users=20)
+    assert rows["users"] == 400 and len(alive) == 20 * 6 + 2
+    assert most <= 2, f"{most} parts alive at once"
+
+
+def test_a_part_that_cannot_be_written_leaves_no_file_of_its_table(tmp_path: Path, monkeypatch):
+    """A table is complete or absent: when its second part fails, its first part goes too, and the
+    error reaches the caller."""
+    write = generator._TableWriter._write
+    calls = {"users": 0}
+
+    def failing_write(self, path: Path, table: pa.Table) -> None:
+        if self.table == "users":
+            calls["users"] += 1
+            if calls["users"] == 2:
+                path.write_bytes(b"half a file")
+                raise OSError("disk full")
+        write(self, path, table)
+
+    monkeypatch.setattr(generator._TableWriter, "_write", failing_write)
+    with pytest.raises(OSError, match="disk full"):
+        make(tmp_path, users=30, chunk_users=10)
+    assert list((tmp_path / "users").iterdir()) == []
+
+
+def test_chunk_size_must_be_positive(tmp_path: Path):
+    with pytest.raises(ValueError, match="chunk_users"):
+        make(tmp_path, users=10, chunk_users=0)
+
+
+@pytest.fixture(scope="module")
+def many_files_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """1,200 users in three chunks: three files per table (six of events)."""
+    out = tmp_path_factory.mktemp("many-files")
+    make(out, users=1200, chunk_users=400)
+    return out
+
+
+def test_dbt_builds_the_mart_from_every_file(dbt_project, many_files_dir: Path):
+    """The dbt sources' `*.parquet` globs read every chunk's file: `dbt build` on DuckDB (every
+    data and unit test) gives the mart that the reference implementation computes from all of
+    them, with every user of every chunk in it."""
+    built = build_and_compare(dbt_project(many_files_dir), many_files_dir, NOW)
+    assert sorted(row["user_id"] for row in built) == list(range(1, 1201))
+
+
+def test_load_reads_every_file_into_postgres(postgres_server, many_files_dir: Path):
+    """`customer-mart load` copies every file of a table folder into PostgreSQL, ids intact."""
+    database = postgres_server.create_database("generated_many_files")
+    counts = load_postgres(many_files_dir, env=postgres_server.env(database), log=lambda _: None)
+    for table in TABLES:
+        parts = files(many_files_dir / table)
+        assert counts[table] == sum(pq.ParquetFile(f).metadata.num_rows for f in parts), table
+    for table, key in (("users", "id"), ("order_items", "id"), ("events", "id")):
+        rows = postgres_server.query(
+            database, f"select count(*) n, count(distinct {key}) d, max({key}) m from thelook_raw.{table}"
+        )
+        assert rows == [{"n": counts[table], "d": counts[table], "m": counts[table]}], table
