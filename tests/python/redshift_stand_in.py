@@ -58,7 +58,9 @@ create or replace function public.getdate() returns timestamp
     language sql stable as $$ select localtimestamp $$;
 
 create or replace function public.pg_get_late_binding_view_cols() returns setof record
-    language sql stable as $$ select null::name, null::name, null::name, null::varchar, null::int where false $$;
+    language sql stable as $$
+        select null::name, null::name, null::name, null::varchar, null::int where false
+    $$;
 
 create table if not exists public.stand_in_external_schemas (
     schemaname name primary key,

@@ -111,8 +111,19 @@ def test_redshift_configs_of_the_models(manifest):
     assert mart["grants"] == {"select": ["group:analysts"]}
     assert mart["contract"]["enforced"] is True
     assert [hook["sql"] for hook in mart["post-hook"]] == ["{{ grant_schema_usage() }}"]
-    # Only the marts are granted to analysts.
+    # Only the marts are granted to analysts, and the snapshot of the mart, which they are told to query.
     assert all(not n["config"].get("grants") for name, n in nodes.items() if name != "customer_features")
+    (snapshot,) = [n for n in manifest["nodes"].values() if n["resource_type"] == "snapshot"]
+    assert snapshot["config"]["grants"] == {"select": ["group:analysts"]}
+    assert [hook["sql"] for hook in snapshot["config"]["post-hook"]] == ["{{ grant_schema_usage() }}"]
+    # The contract's text columns are declared as Redshift reports them.
+    columns = nodes["customer_features"]["columns"]
+    assert {name for name, column in columns.items() if column["data_type"] == "varchar(256)"} == {
+        "country",
+        "state",
+        "nearest_dc_name",
+        "most_traffic_source",
+    }
 
 
 def test_spectrum_schema_statement(redshift_project):
