@@ -10,6 +10,9 @@ group, and every statement the adapter sent parses as Redshift SQL (sqlglot and 
 nothing from redshift_rules.py's lists (AWS's unsupported PostgreSQL functions and features, and
 the known traps). The statement checks only read text.
 
+Nothing had to be left out: every statement the adapter sent ran on PostgreSQL, after the
+rewrites and shims listed in redshift_stand_in.py.
+
 What it cannot: Spectrum reading the Parquet files (the raw tables are plain PostgreSQL tables here,
 typed as infra/glue.tf declares them: bigint, double, text, timestamps without zone in UTC), IAM and
 the workgroup (no connection is made to AWS), and Redshift's own type names and semantics where
