@@ -41,6 +41,8 @@ amounts as (
     select
         customers.user_id,
         cast(round(coalesce(summed.purchase_amount, 0), 2) as numeric(12, 2)) as purchase_amount_last_year,
+        -- The same amount in whole cents, taken from the exact sum: the bands compare this.
+        {{ to_cents('coalesce(summed.purchase_amount, 0)') }} as purchase_amount_cents,
         cast(round(summed.gross_profit, 2) as numeric(12, 2)) as gross_profit_last_year
     from customers
     left join summed
@@ -55,8 +57,8 @@ final as (
         purchase_amount_last_year,
         -- See the doc block `profit_level`: bands are compared in whole cents.
         case
-            when {{ to_cents('purchase_amount_last_year') }} <= {{ to_cents(var('profit_level_2_above')) }} then 1
-            when {{ to_cents('purchase_amount_last_year') }} < {{ to_cents(var('profit_level_3_from')) }} then 2
+            when purchase_amount_cents <= {{ to_cents(var('profit_level_2_above')) }} then 1
+            when purchase_amount_cents < {{ to_cents(var('profit_level_3_from')) }} then 2
             else 3
         end as profit_level,
         gross_profit_last_year
