@@ -55,8 +55,8 @@ final as (
         purchase_amount_last_year,
         -- See the doc block `profit_level`: bands are compared in whole cents.
         case
-            when {{ to_cents('purchase_amount_last_year') }} <= {{ to_cents(var('profit_level_2_above')) }} then 1
-            when {{ to_cents('purchase_amount_last_year') }} < {{ to_cents(var('profit_level_3_from')) }} then 2
+            when {{ to_cents('purchase_amount_last_year') }} <= {{ to_cents(profit_level_2_above()) }} then 1
+            when {{ to_cents('purchase_amount_last_year') }} < {{ to_cents(profit_level_3_from()) }} then 2
             else 3
         end as profit_level,
         gross_profit_last_year
