@@ -5,6 +5,7 @@
 -#}
 {% macro profit_level_thresholds() -%}
     {%- set values = {} -%}
+    {%- set given = {} -%}
     {%- for name in ('profit_level_2_above', 'profit_level_3_from') -%}
         {%- set raw = var(name) | string | trim -%}
         {%- if modules.re.fullmatch('-[0-9]+([.][0-9]+)?', raw) -%}
@@ -13,11 +14,12 @@
             {{ setting_error(name, raw, "not a number: a non-negative number of dollars, such as 50 or 49.99") }}
         {%- endif -%}
         {%- do values.update({name: raw | float}) -%}
+        {%- do given.update({name: raw}) -%}
     {%- endfor -%}
     {%- if values.profit_level_2_above >= values.profit_level_3_from -%}
         {{ setting_error(
-            'profit_level_2_above', values.profit_level_2_above,
-            "must be below profit_level_3_from (" ~ values.profit_level_3_from ~ "): level 2 is the amounts above the first and below the second"
+            'profit_level_2_above', given.profit_level_2_above,
+            "must be below profit_level_3_from (" ~ given.profit_level_3_from ~ "): level 2 is the amounts above the first and below the second"
         ) }}
     {%- endif -%}
     {{ return({'level_2_above': values.profit_level_2_above, 'level_3_from': values.profit_level_3_from}) }}
