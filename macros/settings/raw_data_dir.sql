@@ -11,7 +11,7 @@
         {{ setting_error('raw_data_dir', raw, "must name a folder, such as data/raw", 'RAW_DATA_DIR') }}
     {%- elif modules.re.search('[\x00-\x1f\x7f]', raw) -%}
         {{ setting_error('raw_data_dir', raw, "must not contain control characters (such as a line break)", 'RAW_DATA_DIR') }}
-    {%- elif modules.re.search('[*?\[\]]', raw) -%}
+    {%- elif modules.re.search('[][*?]', raw) -%}
         {{ setting_error(
             'raw_data_dir', raw,
             "must not contain * ? [ or ], which DuckDB's file listing reads as patterns; rename or link the folder",
