@@ -128,6 +128,16 @@ def _add_upload(sub: argparse._SubParsersAction) -> None:
         help="then check that this Glue database's tables describe the upload (columns, location, format)",
     )
     p.add_argument("--start-crawler", default=None, metavar="NAME", help="then start this Glue crawler")
+    p.add_argument(
+        "--timeout",
+        type=_positive_int,
+        default=60,
+        help="seconds to wait for a connection and for each answer (default 60)",
+    )
+    p.add_argument(
+        "--attempts", type=_positive_int, default=3, help="tries per request, the first included (default 3)"
+    )
+    p.add_argument("--endpoint-url", default=None, help="an S3-compatible endpoint instead of AWS's")
 
     def run(args: argparse.Namespace) -> int:
         from customer_mart.upload import run_upload
@@ -140,6 +150,9 @@ def _add_upload(sub: argparse._SubParsersAction) -> None:
             delete_stale=args.delete_stale,
             glue_database=args.glue_database,
             crawler=args.start_crawler,
+            timeout=args.timeout,
+            attempts=args.attempts,
+            endpoint_url=args.endpoint_url,
         )
 
     p.set_defaults(func=run)
