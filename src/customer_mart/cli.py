@@ -41,7 +41,9 @@ def _iso_date(text: str) -> str:
 
 def _add_generate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="write a synthetic TheLook-shaped raw dataset")
-    p.add_argument("--users", type=_positive_int, required=True, help="number of registered users (1 or more)")
+    p.add_argument(
+        "--users", type=_positive_int, required=True, help="number of registered users (1 or more)"
+    )
     p.add_argument(
         "--seed", type=_non_negative_int, default=42, help="random seed (same seed and --now, same files)"
     )

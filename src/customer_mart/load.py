@@ -3,7 +3,8 @@
 `customer-mart load --target postgres --raw-dir DIR` creates the raw schema (RAW_SCHEMA, default
 thelook_raw, the schema the dbt sources read) and fills its seven tables with COPY from the files
 under `DIR/<table>/`, found and told apart as the DuckDB build does (`schema.raw_table_files`:
-`*.parquet`, `*.csv` or `*.csv.gz`, at any depth, Hive-partitioned folders too). It connects as the `postgres` dbt target
+`*.parquet`, `*.csv` or `*.csv.gz`, at any depth, Hive-partitioned folders too).
+It connects as the `postgres` dbt target
 does, from the standard libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE) with the
 same defaults, so `dbt build --target postgres` reads what was loaded.
 
@@ -177,7 +178,9 @@ def _copy_buffers_parquet(raw: RawTable, batch_rows: int = 200_000) -> Iterator[
             data = pa.Table.from_batches([batch])
             for index, name in enumerate(data.column_names):
                 target = wanted.field(name).type
-                if (pa.types.is_integer(target) or pa.types.is_floating(target)) and data.schema.field(index).type != target:
+                if (pa.types.is_integer(target) or pa.types.is_floating(target)) and data.schema.field(
+                    index
+                ).type != target:
                     data = data.set_column(index, name, data.column(index).cast(target))
             buffer = io.BytesIO()
             # Arrow quotes every string and leaves NULL unquoted and empty, as COPY expects; it
@@ -232,7 +235,9 @@ def load_postgres(
     schema = schema or env.get("RAW_SCHEMA") or "thelook_raw"
     unknown = sorted(set(allow_empty) - set(TABLES))
     if unknown:
-        raise LoadError(f"--allow-empty {', '.join(unknown)}: no such raw table (tables: {', '.join(TABLES)})")
+        raise LoadError(
+            f"--allow-empty {', '.join(unknown)}: no such raw table (tables: {', '.join(TABLES)})"
+        )
     tables = find_tables(Path(raw_dir), file_format)
     settings = connection_settings(env)
     counts: dict[str, int] = {}
@@ -258,7 +263,9 @@ def load_postgres(
                         # PostgreSQL names the column and the value ("COPY users, line 2, column
                         # latitude: "n/a""); the line counts within this file's batch.
                         detail = " ".join(str(error).split())
-                        raise _file_error(raw.name, path, f"holds a value that is not of its column's type: {detail}") from None
+                        raise _file_error(
+                            raw.name, path, f"holds a value that is not of its column's type: {detail}"
+                        ) from None
                 cursor.execute(sql.SQL("select count(*) from {}").format(target))
                 counts[raw.name] = cursor.fetchone()[0]
                 files = f"{len(raw.files)} {raw.file_format} file(s)"
@@ -266,7 +273,8 @@ def load_postgres(
                     raise LoadError(
                         f"raw table {raw.name}: no rows in its {files} ({raw_dir}/{raw.name}); nothing was "
                         "loaded and the previous raw tables are kept. An empty export is usually a failed "
-                        f"one: export it again, or, if the table is really empty, load with --allow-empty {raw.name}"
+                        "one: export it again, or, if the table is really empty, load with "
+                        f"--allow-empty {raw.name}"
                     )
                 log(f"{schema}.{raw.name}: {counts[raw.name]:,} rows from {files}")
     finally:

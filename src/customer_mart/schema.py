@@ -222,12 +222,17 @@ def parquet_problem(table: str, path: Path) -> str | None:
     schema = parquet.schema_arrow
     missing = [column for column, _ in COLUMNS[table] if column not in schema.names]
     if missing:
-        return f"lacks the column(s) {', '.join(missing)} of the raw contract; its columns are: {', '.join(schema.names)}"
+        return (
+            f"lacks the column(s) {', '.join(missing)} of the raw contract; "
+            f"its columns are: {', '.join(schema.names)}"
+        )
     for column, contract in COLUMNS[table]:
         if contract == STRING:
             continue
         found = _arrow_kind(schema.field(column).type)
-        allowed = {INT64: ("integer", "float"), FLOAT64: ("integer", "float"), TIMESTAMP: ("timestamp",)}[contract]
+        allowed = {INT64: ("integer", "float"), FLOAT64: ("integer", "float"), TIMESTAMP: ("timestamp",)}[
+            contract
+        ]
         problem = None
         if found not in allowed:
             problem = f"is stored as {found}"
@@ -243,7 +248,8 @@ def parquet_problem(table: str, path: Path) -> str | None:
             fractional = pc.filter(values, pc.not_equal(values, pc.trunc(values)))
             if len(fractional):
                 problem = (
-                    f"is stored as {schema.field(column).type} and holds {len(fractional)} value(s) with a fraction, "
+                    f"is stored as {schema.field(column).type} and holds {len(fractional)} value(s) "
+                    "with a fraction, "
                     f"such as {fractional[0].as_py()} (never rounded)"
                 )
         if problem:

@@ -132,7 +132,9 @@ def check_file(table: str, path: Path, file_format: str) -> None:
             with open_csv_text(path) as handle:
                 header = next(csv.reader(handle), None)
         except (UnicodeDecodeError, OSError, EOFError) as error:
-            raise UploadError(f"raw table {table}: file {path} cannot be read as UTF-8 CSV: {error}") from None
+            raise UploadError(
+                f"raw table {table}: file {path} cannot be read as UTF-8 CSV: {error}"
+            ) from None
         missing = [column for column, _ in COLUMNS[table] if column not in (header or [])]
         problem = f"has no column {', '.join(missing)} in its header" if missing else None
     if problem:
@@ -224,7 +226,10 @@ def upload_raw(
     staging = (f"{result.prefix}/" if result.prefix else "") + f"_staging/{run}/"
     # final key -> staged key, per table
     plan = {
-        t.table: {table_prefix(prefix, t.table) + t.relative(p): (p, staging + t.table + "/" + t.relative(p)) for p in t.files}
+        t.table: {
+            table_prefix(prefix, t.table) + t.relative(p): (p, staging + t.table + "/" + t.relative(p))
+            for p in t.files
+        }
         for t in tables
     }
     existing = {table: set(_list_keys(s3, bucket, table_prefix(prefix, table))) for table in plan}
@@ -262,7 +267,8 @@ def upload_raw(
         if unrestored:
             raise UploadError(
                 f"copying the staged files into place failed ({error}), and so did restoring "
-                f"{len(unrestored)} object(s), such as {unrestored[0]}: the tables may mix old and new files. "
+                f"{len(unrestored)} object(s), such as {unrestored[0]}: the tables may mix old and new "
+                "files. "
                 f"Run the upload again; the staged files and backups are under s3://{bucket}/{staging}"
             ) from error
         _cleanup(s3, bucket, staged + list(backups.values()))
@@ -290,10 +296,11 @@ def upload_raw(
 
 def _cleanup(s3: Any, bucket: str, keys: list[str]) -> None:
     """Best effort: staging objects left behind are outside every table and harmless."""
-    try:
+    import contextlib
+
+    # The error being reported matters more than a failed clean-up.
+    with contextlib.suppress(Exception):
         _delete_keys(s3, bucket, keys)
-    except Exception:  # noqa: BLE001 - the error being reported matters more
-        pass
 
 
 def _restore(s3: Any, bucket: str, placed: list[str], backups: dict[str, str]) -> list[str]:

@@ -30,8 +30,20 @@ def one_row_each(raw: Path) -> Path:
         raw,
         {
             "users": [
-                {"id": 1, "age": 30, "latitude": 35.1, "longitude": -90.0, "created_at": ts("2025-01-01 10:00")},
-                {"id": 2, "age": 41, "latitude": 41.8, "longitude": -87.6, "created_at": ts("2025-02-01 10:00")},
+                {
+                    "id": 1,
+                    "age": 30,
+                    "latitude": 35.1,
+                    "longitude": -90.0,
+                    "created_at": ts("2025-01-01 10:00"),
+                },
+                {
+                    "id": 2,
+                    "age": 41,
+                    "latitude": 41.8,
+                    "longitude": -87.6,
+                    "created_at": ts("2025-02-01 10:00"),
+                },
             ],
             "orders": [{"order_id": 1, "user_id": 1, "status": "Complete", "created_at": ts("2026-01-01")}],
             "order_items": [{"id": 1, "order_id": 1, "user_id": 1, "product_id": 1, "sale_price": 60.0}],
@@ -92,8 +104,12 @@ def refused(server, database: str, raw: Path, *expected: str) -> str:
 
 def test_a_header_only_csv_is_refused_and_the_tables_kept(postgres_server, database, tmp_path: Path) -> None:
     raw = one_row_each(tmp_path / "raw")
-    to_csv(raw, "users").write_text("id,first_name,last_name,email,age,gender,state,street_address,postal_code,city,country,latitude,longitude,traffic_source,created_at\n")
-    refused(postgres_server, database, raw, "raw table users: no rows in its 1 csv file(s)", "--allow-empty users")
+    to_csv(raw, "users").write_text(
+        "id,first_name,last_name,email,age,gender,state,street_address,postal_code,city,country,latitude,longitude,traffic_source,created_at\n"
+    )
+    refused(
+        postgres_server, database, raw, "raw table users: no rows in its 1 csv file(s)", "--allow-empty users"
+    )
 
 
 def test_a_zero_row_parquet_file_is_refused_unless_allowed(postgres_server, database, tmp_path: Path) -> None:
@@ -125,7 +141,13 @@ def test_a_byte_that_is_not_utf8_is_named(postgres_server, database, tmp_path: P
     raw = one_row_each(tmp_path / "raw")
     csv = to_csv(raw, "users")
     csv.write_bytes(csv.read_bytes().replace(b"\n1,", b"\n1,Jos\xe9", 1))
-    refused(postgres_server, database, raw, f"raw table users: file {csv} is not UTF-8 text: byte 0xe9", "export it again as UTF-8")
+    refused(
+        postgres_server,
+        database,
+        raw,
+        f"raw table users: file {csv} is not UTF-8 text: byte 0xe9",
+        "export it again as UTF-8",
+    )
 
 
 def test_a_latitude_that_is_not_a_number_is_named(postgres_server, database, tmp_path: Path) -> None:
@@ -145,9 +167,21 @@ def replace_users(raw: Path, name: str, values: pa.Array) -> Path:
 @pytest.mark.parametrize(
     ("column", "values", "expected"),
     [
-        ("age", pa.array([30.0, 41.5]), "column age is stored as double and holds 1 value(s) with a fraction, such as 41.5"),
-        ("created_at", pa.array(["2025-01-01 10:00", "soon"]), "column created_at is stored as text, such as 'soon'"),
-        ("created_at", pa.array([1735725600, 1738404000]), "column created_at is stored as integer (epoch numbers"),
+        (
+            "age",
+            pa.array([30.0, 41.5]),
+            "column age is stored as double and holds 1 value(s) with a fraction, such as 41.5",
+        ),
+        (
+            "created_at",
+            pa.array(["2025-01-01 10:00", "soon"]),
+            "column created_at is stored as text, such as 'soon'",
+        ),
+        (
+            "created_at",
+            pa.array([1735725600, 1738404000]),
+            "column created_at is stored as integer (epoch numbers",
+        ),
         ("latitude", pa.array(["35.1", "n/a"]), "column latitude is stored as text, such as 'n/a'"),
     ],
 )
@@ -163,7 +197,10 @@ def test_a_whole_valued_float_age_loads_as_an_integer(postgres_server, tmp_path:
     database = postgres_server.create_database("loader_float_age")
     result = load(postgres_server, database, tmp_path / "raw")
     assert result.returncode == 0, result.stderr
-    assert postgres_server.query(database, "select age from thelook_raw.users order by id") == [{"age": 30}, {"age": None}]
+    assert postgres_server.query(database, "select age from thelook_raw.users order by id") == [
+        {"age": 30},
+        {"age": None},
+    ]
 
 
 def test_gzip_csv_and_hive_partitioned_folders_load(postgres_server, tmp_path: Path) -> None:

@@ -38,7 +38,11 @@ def dbt(tmp_path_factory: pytest.TempPathFactory, plain: Path) -> InProcessDbt:
     workdir = tmp_path_factory.mktemp("layouts-dbt")
     return InProcessDbt(
         workdir,
-        env={"DUCKDB_PATH": str(workdir / "warehouse.duckdb"), "RAW_DATA_DIR": str(plain), "RAW_FILE_FORMAT": None},
+        env={
+            "DUCKDB_PATH": str(workdir / "warehouse.duckdb"),
+            "RAW_DATA_DIR": str(plain),
+            "RAW_FILE_FORMAT": None,
+        },
     )
 
 
@@ -86,7 +90,9 @@ def as_hive_partitions(plain: Path, out: Path) -> Path:
     return out
 
 
-def test_csv_gz_and_hive_partitioned_folders_build_the_plain_mart(dbt: InProcessDbt, plain: Path, tmp_path: Path) -> None:
+def test_csv_gz_and_hive_partitioned_folders_build_the_plain_mart(
+    dbt: InProcessDbt, plain: Path, tmp_path: Path
+) -> None:
     expected = mart(dbt, plain)
     assert len(expected) > 200
     assert mart(dbt, as_csv_gz(plain, tmp_path / "gz")) == expected
@@ -101,7 +107,9 @@ def test_the_official_bigquery_export_is_read_gzipped(dbt: InProcessDbt) -> None
     """tests/fixtures/official-sample-3k is BigQuery's gzip CSV export, read in place."""
     from conftest import FIXTURES_DIR
 
-    outcome = dbt.run("seed", vars={"as_of_date": AS_OF}, env={"RAW_DATA_DIR": str(FIXTURES_DIR / "official-sample-3k")})
+    outcome = dbt.run(
+        "seed", vars={"as_of_date": AS_OF}, env={"RAW_DATA_DIR": str(FIXTURES_DIR / "official-sample-3k")}
+    )
     assert outcome.success, outcome.text
     assert dbt.query("select count(*) from thelook_raw.distribution_centers") == [(10,)]
 
@@ -125,23 +133,46 @@ def replace_users(raw: Path, columns: dict[str, pa.Array]) -> Path:
 
 
 def test_parquet_timestamps_as_text_are_refused(dbt: InProcessDbt, tmp_path: Path) -> None:
-    path = replace_users(small_raw(tmp_path / "raw"), {"created_at": pa.array(["2025-01-01 10:00:00", "yesterday"])})
-    refused(dbt, tmp_path / "raw", f"raw table users: file {path}: column created_at is stored as text", '"yesterday"', "TIMESTAMP")
+    path = replace_users(
+        small_raw(tmp_path / "raw"), {"created_at": pa.array(["2025-01-01 10:00:00", "yesterday"])}
+    )
+    refused(
+        dbt,
+        tmp_path / "raw",
+        f"raw table users: file {path}: column created_at is stored as text",
+        '"yesterday"',
+        "TIMESTAMP",
+    )
 
 
 def test_parquet_timestamps_as_epoch_integers_are_refused(dbt: InProcessDbt, tmp_path: Path) -> None:
     replace_users(small_raw(tmp_path / "raw"), {"created_at": pa.array([1735725600, 1738404000], pa.int64())})
-    refused(dbt, tmp_path / "raw", "column created_at is stored as BIGINT", "epoch numbers have no known unit or zone")
+    refused(
+        dbt,
+        tmp_path / "raw",
+        "column created_at is stored as BIGINT",
+        "epoch numbers have no known unit or zone",
+    )
 
 
 def test_parquet_latitude_as_text_is_refused_with_the_bad_value(dbt: InProcessDbt, tmp_path: Path) -> None:
     replace_users(small_raw(tmp_path / "raw"), {"latitude": pa.array(["35.1", "n/a"])})
-    refused(dbt, tmp_path / "raw", "raw table users", "column latitude is stored as text, such as \"n/a\"", "FLOAT64")
+    refused(
+        dbt,
+        tmp_path / "raw",
+        "raw table users",
+        'column latitude is stored as text, such as "n/a"',
+        "FLOAT64",
+    )
 
 
 def test_a_fractional_parquet_age_is_refused_not_rounded(dbt: InProcessDbt, tmp_path: Path) -> None:
     replace_users(small_raw(tmp_path / "raw"), {"age": pa.array([30.0, 41.5])})
-    refused(dbt, tmp_path / "raw", "column age is stored as DOUBLE and holds 1 value(s) with a fraction, such as 41.5")
+    refused(
+        dbt,
+        tmp_path / "raw",
+        "column age is stored as DOUBLE and holds 1 value(s) with a fraction, such as 41.5",
+    )
 
 
 def test_a_whole_valued_float_age_is_accepted(dbt: InProcessDbt, tmp_path: Path) -> None:
@@ -157,22 +188,40 @@ def csv_users(tmp_path: Path, text: bytes) -> Path:
     for folder in raw.iterdir():
         for parquet in folder.glob("*.parquet"):
             with duckdb.connect() as con:
-                con.execute(f"copy (select * from read_parquet('{parquet}')) to '{parquet.with_suffix('.csv')}'")
+                con.execute(
+                    f"copy (select * from read_parquet('{parquet}')) to '{parquet.with_suffix('.csv')}'"
+                )
             parquet.unlink()
     (raw / "users" / "users-000000000000.csv").write_bytes(text)
     return raw
 
 
-HEADER = b"id,first_name,last_name,email,age,gender,state,street_address,postal_code,city,country,latitude,longitude,traffic_source,created_at\n"
+HEADER = (
+    b"id,first_name,last_name,email,age,gender,state,street_address,postal_code,city,country,"
+    b"latitude,longitude,traffic_source,created_at\n"
+)
 
 
 def test_a_csv_latitude_that_is_not_a_number_is_named(dbt: InProcessDbt, tmp_path: Path) -> None:
-    raw = csv_users(tmp_path, HEADER + b"1,A,B,e,30,F,,,,,,35.1,-90,Email,2025-01-01 10:00:00\n2,C,D,f,41,M,,,,,,n/a,-87.6,Email,2025-02-01\n")
-    refused(dbt, raw, "raw table users: column latitude holds 1 value(s) that are not numbers (FLOAT64", '"n/a"', str(raw / "users" / "users-000000000000.csv"))
+    raw = csv_users(
+        tmp_path,
+        HEADER
+        + b"1,A,B,e,30,F,,,,,,35.1,-90,Email,2025-01-01 10:00:00\n"
+        + b"2,C,D,f,41,M,,,,,,n/a,-87.6,Email,2025-02-01\n",
+    )
+    refused(
+        dbt,
+        raw,
+        "raw table users: column latitude holds 1 value(s) that are not numbers (FLOAT64",
+        '"n/a"',
+        str(raw / "users" / "users-000000000000.csv"),
+    )
 
 
 def test_a_csv_with_a_byte_order_mark_is_read(dbt: InProcessDbt, tmp_path: Path) -> None:
-    raw = csv_users(tmp_path, b"\xef\xbb\xbf" + HEADER + b"1,A,B,e,30,F,,,,,,35.1,-90,Email,2025-01-01 10:00:00\n")
+    raw = csv_users(
+        tmp_path, b"\xef\xbb\xbf" + HEADER + b"1,A,B,e,30,F,,,,,,35.1,-90,Email,2025-01-01 10:00:00\n"
+    )
     outcome = dbt.run("seed", vars={"as_of_date": AS_OF}, env={"RAW_DATA_DIR": str(raw)})
     assert outcome.success, outcome.text
     assert dbt.query("select id from thelook_raw.users") == [("1",)]

@@ -29,11 +29,29 @@ def small_raw(raw: Path) -> Path:
         raw,
         {
             "users": [
-                {"id": 1, "age": 30, "latitude": 35.1, "longitude": -90.0, "created_at": ts("2025-01-01 10:00")},
-                {"id": 2, "age": 41, "latitude": 41.8, "longitude": -87.6, "created_at": ts("2025-02-01 10:00")},
+                {
+                    "id": 1,
+                    "age": 30,
+                    "latitude": 35.1,
+                    "longitude": -90.0,
+                    "created_at": ts("2025-01-01 10:00"),
+                },
+                {
+                    "id": 2,
+                    "age": 41,
+                    "latitude": 41.8,
+                    "longitude": -87.6,
+                    "created_at": ts("2025-02-01 10:00"),
+                },
             ],
             "order_items": [
-                {"id": 1, "user_id": 1, "status": "Complete", "sale_price": 60.0, "created_at": ts("2026-01-01")}
+                {
+                    "id": 1,
+                    "user_id": 1,
+                    "status": "Complete",
+                    "sale_price": 60.0,
+                    "created_at": ts("2026-01-01"),
+                }
             ],
             "events": [{"id": 1, "user_id": 1, "traffic_source": "Email", "created_at": ts("2026-01-01")}],
             "distribution_centers": [{"id": 1, "name": "Memphis TN", "latitude": 35.1, "longitude": -89.9}],
@@ -52,7 +70,11 @@ def dbt(tmp_path_factory: pytest.TempPathFactory, raw: Path) -> InProcessDbt:
     workdir = tmp_path_factory.mktemp("settings-dbt")
     return InProcessDbt(
         workdir,
-        env={"DUCKDB_PATH": str(workdir / "warehouse.duckdb"), "RAW_DATA_DIR": str(raw), "RAW_FILE_FORMAT": None},
+        env={
+            "DUCKDB_PATH": str(workdir / "warehouse.duckdb"),
+            "RAW_DATA_DIR": str(raw),
+            "RAW_FILE_FORMAT": None,
+        },
     )
 
 
@@ -99,23 +121,36 @@ def test_a_leap_day_is_a_date(dbt: InProcessDbt) -> None:
 @pytest.mark.parametrize(
     ("values", "expected"),
     [
-        ({"profit_level_2_above": 200, "profit_level_3_from": 60}, ['"200"', "must be below profit_level_3_from (60)"]),
+        (
+            {"profit_level_2_above": 200, "profit_level_3_from": 60},
+            ['"200"', "must be below profit_level_3_from (60)"],
+        ),
         ({"profit_level_2_above": 50, "profit_level_3_from": 50}, ["must be below profit_level_3_from (50)"]),
         ({"profit_level_2_above": -5}, ["setting profit_level_2_above", '"-5"', "must not be negative"]),
         ({"profit_level_3_from": "lots"}, ["setting profit_level_3_from", '"lots"', "not a number"]),
     ],
 )
-def test_profit_thresholds_are_non_negative_numbers_in_order(dbt: InProcessDbt, values: dict, expected: list) -> None:
+def test_profit_thresholds_are_non_negative_numbers_in_order(
+    dbt: InProcessDbt, values: dict, expected: list
+) -> None:
     refused(dbt, *expected, vars=values)
 
 
 def test_other_profit_thresholds_are_accepted(dbt: InProcessDbt) -> None:
-    assert dbt.run("seed", vars={"as_of_date": AS_OF, "profit_level_2_above": 60, "profit_level_3_from": 200.5}).success
+    assert dbt.run(
+        "seed", vars={"as_of_date": AS_OF, "profit_level_2_above": 60, "profit_level_3_from": 200.5}
+    ).success
 
 
 @pytest.mark.parametrize("value", [-5, 1.5, "three"])
 def test_events_lookback_days_is_a_whole_number(dbt: InProcessDbt, value) -> None:
-    refused(dbt, "setting events_lookback_days", f'"{value}"', "whole number of days, 0 or more", vars={"events_lookback_days": value})
+    refused(
+        dbt,
+        "setting events_lookback_days",
+        f'"{value}"',
+        "whole number of days, 0 or more",
+        vars={"events_lookback_days": value},
+    )
 
 
 def test_raw_file_format_must_be_parquet_or_csv(dbt: InProcessDbt) -> None:
@@ -128,22 +163,33 @@ def test_raw_schema_must_be_a_plain_name(dbt: InProcessDbt, value: str) -> None:
 
 
 def test_analysts_group_must_be_a_plain_name_on_every_target(dbt: InProcessDbt) -> None:
-    refused(dbt, "setting analysts_group", "plain group name", env={"ANALYSTS_GROUP": "analysts; drop user x"})
+    refused(
+        dbt, "setting analysts_group", "plain group name", env={"ANALYSTS_GROUP": "analysts; drop user x"}
+    )
 
 
 @pytest.mark.parametrize(
     ("value", "problem"),
-    [("data/raw*", "must not contain * ? [ or ]"), ("data/r[a]w", "must not contain * ? [ or ]"),
-     ("data/\nraw", "control characters"), ("  ", "must name a folder")],
+    [
+        ("data/raw*", "must not contain * ? [ or ]"),
+        ("data/r[a]w", "must not contain * ? [ or ]"),
+        ("data/\nraw", "control characters"),
+        ("  ", "must name a folder"),
+    ],
 )
-def test_raw_data_dir_that_cannot_be_read_safely_is_refused(dbt: InProcessDbt, value: str, problem: str) -> None:
+def test_raw_data_dir_that_cannot_be_read_safely_is_refused(
+    dbt: InProcessDbt, value: str, problem: str
+) -> None:
     refused(dbt, "setting raw_data_dir", problem, env={"RAW_DATA_DIR": value})
 
 
 @pytest.mark.parametrize(
     ("variable", "value", "allowed"),
-    [("DUCKDB_THREADS", "abc", "whole number of threads"), ("DUCKDB_THREADS", "0", "whole number of threads"),
-     ("DUCKDB_MEMORY_LIMIT", "lots", "amount of memory such as 3GB")],
+    [
+        ("DUCKDB_THREADS", "abc", "whole number of threads"),
+        ("DUCKDB_THREADS", "0", "whole number of threads"),
+        ("DUCKDB_MEMORY_LIMIT", "lots", "amount of memory such as 3GB"),
+    ],
 )
 def test_duckdb_resources_are_checked_where_the_profile_reads_them(
     dbt: InProcessDbt, variable: str, value: str, allowed: str
@@ -152,7 +198,9 @@ def test_duckdb_resources_are_checked_where_the_profile_reads_them(
 
 
 def test_duckdb_resources_in_other_spellings_work(dbt: InProcessDbt) -> None:
-    outcome = dbt.run("seed", vars={"as_of_date": AS_OF}, env={"DUCKDB_THREADS": "1", "DUCKDB_MEMORY_LIMIT": "1.5 GiB"})
+    outcome = dbt.run(
+        "seed", vars={"as_of_date": AS_OF}, env={"DUCKDB_THREADS": "1", "DUCKDB_MEMORY_LIMIT": "1.5 GiB"}
+    )
     assert outcome.success, outcome.text
 
 
@@ -177,7 +225,9 @@ def test_a_crafted_raw_folder_runs_no_statement_of_its_own(dbt: InProcessDbt, tm
 
 
 def test_a_var_cannot_reach_sql_either(dbt: InProcessDbt) -> None:
-    refused(dbt, "setting as_of_date", vars={"as_of_date": "2026-01-01'); create table pwned2 as select 1; --"})
+    refused(
+        dbt, "setting as_of_date", vars={"as_of_date": "2026-01-01'); create table pwned2 as select 1; --"}
+    )
     assert dbt.query("select count(*) from information_schema.tables where table_name = 'pwned2'") == [(0,)]
 
 
@@ -190,11 +240,18 @@ def test_raw_file_format_in_capitals_reads_csv_everywhere(dbt: InProcessDbt, tmp
         for folder in raw.iterdir():
             parquet = next(folder.glob("*.parquet"))
             con.execute(f"copy (select * from read_parquet('{parquet}')) to '{parquet.with_suffix('.csv')}'")
-    text = refused(dbt, "raw table users: folder", "holds both Parquet", env={"RAW_DATA_DIR": str(raw), "RAW_FILE_FORMAT": "CSV"})
+    text = refused(
+        dbt,
+        "raw table users: folder",
+        "holds both Parquet",
+        env={"RAW_DATA_DIR": str(raw), "RAW_FILE_FORMAT": "CSV"},
+    )
     assert "a table is read in one format" in text
     for parquet in raw.glob("*/*.parquet"):
         parquet.unlink()
-    outcome = dbt.run("seed", vars={"as_of_date": AS_OF}, env={"RAW_DATA_DIR": str(raw), "RAW_FILE_FORMAT": "CSV"})
+    outcome = dbt.run(
+        "seed", vars={"as_of_date": AS_OF}, env={"RAW_DATA_DIR": str(raw), "RAW_FILE_FORMAT": "CSV"}
+    )
     assert outcome.success, outcome.text
     types = dbt.query("select distinct data_type from information_schema.columns where table_name = 'events'")
     assert types == [("VARCHAR",)]  # CSV is read as text everywhere; staging casts it
@@ -204,8 +261,16 @@ def test_each_setting_is_read_in_one_macro() -> None:
     """Text only: outside macros/settings, no model or macro reads a setting's var or environment
     variable itself; the two places that cannot call macros (source YAML, the marts' +grants in
     dbt_project.yml) are held to the macros by check_settings at run time."""
-    settings = ("as_of_date", "raw_data_dir", "raw_file_format", "raw_schema", "analysts_group",
-                "profit_level_2_above", "profit_level_3_from", "events_lookback_days")
+    settings = (
+        "as_of_date",
+        "raw_data_dir",
+        "raw_file_format",
+        "raw_schema",
+        "analysts_group",
+        "profit_level_2_above",
+        "profit_level_3_from",
+        "events_lookback_days",
+    )
     pattern = re.compile(r"var\(\s*'(" + "|".join(settings) + r")'")
     readers = {
         str(path.relative_to(PROJECT_DIR))
@@ -217,8 +282,14 @@ def test_each_setting_is_read_in_one_macro() -> None:
     # (profit_level_thresholds reads its two vars by name in a loop.)
     assert readers - {"models/intermediate/customers/int_events_daily_by_source.sql"} == {
         f"macros/settings/{name}.sql"
-        for name in ("as_of_date", "raw_data_dir", "raw_file_format", "raw_schema", "analysts_group",
-                     "events_lookback_days")
+        for name in (
+            "as_of_date",
+            "raw_data_dir",
+            "raw_file_format",
+            "raw_schema",
+            "analysts_group",
+            "events_lookback_days",
+        )
     }
 
 
@@ -229,7 +300,9 @@ def postgres_dbt(tmp_path_factory: pytest.TempPathFactory, postgres_server) -> I
     raw = small_raw(tmp_path_factory.mktemp("settings-pg") / "raw")
     database = postgres_server.create_database("settings")
     load_postgres(raw, env=postgres_server.env(database), log=lambda _: None)
-    return InProcessDbt(tmp_path_factory.mktemp("settings-pg-dbt"), env=postgres_server.env(database), target="postgres")
+    return InProcessDbt(
+        tmp_path_factory.mktemp("settings-pg-dbt"), env=postgres_server.env(database), target="postgres"
+    )
 
 
 @pytest.mark.parametrize(

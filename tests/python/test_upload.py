@@ -403,7 +403,9 @@ def test_a_csv_header_without_a_contract_column_is_refused(tmp_path: Path, s3) -
         (raw / table).mkdir(parents=True)
         header = ",".join(name for name, _ in COLUMNS[table] if name != "created_at")
         (raw / table / f"{table}.csv").write_text(header + "\n")
-    with pytest.raises(UploadError, match="raw table users: file .*users.csv has no column created_at in its header"):
+    with pytest.raises(
+        UploadError, match="raw table users: file .*users.csv has no column created_at in its header"
+    ):
         upload_raw(raw, BUCKET, PREFIX, region=REGION)
 
 
@@ -433,7 +435,9 @@ def test_nested_hive_and_gzip_layouts_keep_their_paths_under_the_table(raw_dir: 
         f"{PREFIX}/events/dt=2026-11-20/part-0.parquet",
         f"{PREFIX}/events/dt=2026-11-21/part-0.parquet",
     ]
-    assert result.keys["distribution_centers"] == [f"{PREFIX}/distribution_centers/distribution_centers-000000000000.csv.gz"]
+    assert result.keys["distribution_centers"] == [
+        f"{PREFIX}/distribution_centers/distribution_centers-000000000000.csv.gz"
+    ]
     assert result.formats["distribution_centers"] == "csv"
     assert not [key for key in _keys(s3) if "_staging" in key or key.endswith("_SUCCESS")]
 
@@ -473,7 +477,9 @@ def _new_export(raw_dir: Path) -> None:
 
 
 @pytest.mark.parametrize(("method", "after"), [("upload_file", 4), ("copy", 5), ("copy", 9)])
-def test_an_upload_failing_halfway_leaves_every_table_as_it_was(raw_dir: Path, s3, method: str, after: int) -> None:
+def test_an_upload_failing_halfway_leaves_every_table_as_it_was(
+    raw_dir: Path, s3, method: str, after: int
+) -> None:
     """upload_file: fails while staging; copy: while copying into place (after 5 of 9, after all
     backups of the 8 replaced objects and one new file)."""
     upload_raw(raw_dir, BUCKET, PREFIX, region=REGION)
@@ -481,7 +487,9 @@ def test_an_upload_failing_halfway_leaves_every_table_as_it_was(raw_dir: Path, s
     _new_export(raw_dir)
 
     failing = FailingAfter(boto3.client("s3", region_name=REGION), method, after)
-    with pytest.raises(UploadError, match="restored as it was before|nothing under the tables' prefixes changed"):
+    with pytest.raises(
+        UploadError, match="restored as it was before|nothing under the tables' prefixes changed"
+    ):
         upload_raw(raw_dir, BUCKET, PREFIX, region=REGION, s3_client=failing)
     assert failing.calls > after  # the failure really happened
     assert _contents(s3) == before
@@ -528,8 +536,23 @@ def test_a_hung_endpoint_gives_up_within_the_timeout(
     try:
         started = time.monotonic()
         status = cli.main(
-            ["upload", "--raw-dir", str(raw_dir), "--bucket", BUCKET, "--prefix", PREFIX, "--region", REGION,
-             "--endpoint-url", endpoint, "--timeout", "1", "--attempts", "2"]
+            [
+                "upload",
+                "--raw-dir",
+                str(raw_dir),
+                "--bucket",
+                BUCKET,
+                "--prefix",
+                PREFIX,
+                "--region",
+                REGION,
+                "--endpoint-url",
+                endpoint,
+                "--timeout",
+                "1",
+                "--attempts",
+                "2",
+            ]
         )
         elapsed = time.monotonic() - started
     finally:
