@@ -5,16 +5,12 @@
 {% endmacro %}
 
 {% macro duckdb__test_rows_cut_short(model) %}
-    {%- if raw_file_format() == 'csv' %}
+    {%- if raw_table_files(model.identifier).format == 'csv' %}
     select *
     from {{ model }}
     except all
     select *
-    from read_csv(
-        '{{ raw_file_glob(model.identifier) }}',
-        header = true, all_varchar = true, union_by_name = true, delim = ',', quote = '"', escape = '"',
-        nullstr = ['', 'null', 'NULL'], ignore_errors = true
-    )
+    from {{ raw_reader(model.identifier, strict=true) }}
     {%- else %}
     {{ default__test_rows_cut_short(model) }}
     {%- endif %}

@@ -24,11 +24,11 @@
         {%- do settings.update({key: (value or '') | string | trim}) -%}
     {%- endfor -%}
 
-    {%- set raw_schema = var('raw_schema', env_var('RAW_SCHEMA', 'thelook_raw')) | string | trim | lower -%}
-    {%- do settings.update({'schema': (settings.schema or raw_schema) | lower}) -%}
-    {%- if settings.schema != raw_schema -%}
+    {%- set sources_schema = raw_schema() -%}
+    {%- do settings.update({'schema': (settings.schema or sources_schema) | lower}) -%}
+    {%- if settings.schema != sources_schema -%}
         {{ exceptions.raise_compiler_error(
-            "spectrum_schema '" ~ settings.schema ~ "' differs from raw_schema '" ~ raw_schema
+            "spectrum_schema '" ~ settings.schema ~ "' differs from raw_schema '" ~ sources_schema
             ~ "', the schema the sources read; set SPECTRUM_SCHEMA and RAW_SCHEMA to the same name"
         ) }}
     {%- endif -%}

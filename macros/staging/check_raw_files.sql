@@ -13,20 +13,14 @@
 
 {% macro duckdb__check_raw_files() -%}
     {%- if execute -%}
-        {%- set format = raw_file_format() -%}
-        {%- if format not in ('parquet', 'csv') -%}
-            {{ exceptions.raise_compiler_error("raw_file_format must be parquet or csv, got '" ~ format ~ "'") }}
-        {%- endif -%}
         {%- for table, expected in raw_columns().items() -%}
-            {%- set pattern = raw_file_glob(table) -%}
-            {%- set files = run_query("select file from glob('" ~ pattern ~ "') order by file").columns[0].values() -%}
-            {%- if files | length == 0 -%}
-                {{ exceptions.raise_compiler_error("raw table " ~ table ~ ": no file matches " ~ pattern) }}
-            {%- endif -%}
-            {%- if format == 'parquet' -%}
+            {#- Lists the files and decides the format, or stops naming the folder. -#}
+            {%- set raw = raw_table_files(table) -%}
+            {%- set files = raw.files -%}
+            {%- if raw.format == 'parquet' -%}
                 {#- A truncated file loses its footer, which ends with the magic bytes. -#}
                 {%- set broken = run_query(
-                    "select filename from read_blob('" ~ pattern ~ "')"
+                    "select filename from read_blob(" ~ sql_string_list(files) ~ ")"
                     ~ " where content[1:4] <> 'PAR1'::blob or content[-4:] <> 'PAR1'::blob order by filename"
                 ).columns[0].values() -%}
                 {%- if broken | length > 0 -%}
@@ -37,10 +31,10 @@
                 {%- endif -%}
             {%- endif -%}
             {%- for file in files -%}
-                {%- if format == 'csv' -%}
-                    {%- set reader = "read_csv('" ~ file ~ "', header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"')" -%}
+                {%- if raw.format == 'csv' -%}
+                    {%- set reader = "read_csv(" ~ sql_string(file) ~ ", header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"')" -%}
                 {%- else -%}
-                    {%- set reader = "read_parquet('" ~ file ~ "')" -%}
+                    {%- set reader = "read_parquet(" ~ sql_string(file) ~ ")" -%}
                 {%- endif -%}
                 {%- set found = run_query("describe select * from " ~ reader).columns[0].values() | list -%}
                 {%- set missing = expected | reject('in', found) | list -%}

@@ -7,26 +7,68 @@ import os
 import sys
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not 1 or more")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
+def _iso_date(text: str) -> str:
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a real date written YYYY-MM-DD") from None
+    if len(text) != 10:
+        raise argparse.ArgumentTypeError(f"{text!r} is not written YYYY-MM-DD")
+    return text
+
+
 def _add_generate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="write a synthetic TheLook-shaped raw dataset")
-    p.add_argument("--users", type=int, required=True, help="number of registered users")
-    p.add_argument("--seed", type=int, default=42, help="random seed (same seed and --now, same files)")
+    p.add_argument(
+        "--users", type=_positive_int, required=True, help="number of registered users (1 or more)"
+    )
+    p.add_argument(
+        "--seed", type=_non_negative_int, default=42, help="random seed (same seed and --now, same files)"
+    )
     p.add_argument("--out", required=True, help="output folder; one sub-folder per table")
     p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
-    p.add_argument("--now", default=None, help="the generator's 'now', YYYY-MM-DD (default: today, UTC)")
+    p.add_argument(
+        "--now", type=_iso_date, default=None, help="the generator's 'now', YYYY-MM-DD (default: today, UTC)"
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     def run(args: argparse.Namespace) -> int:
         from customer_mart.generate import generate
 
-        generate(
-            users=args.users,
-            seed=args.seed,
-            out=args.out,
-            file_format=args.format,
-            now=args.now,
-            progress=not args.no_progress,
-        )
+        try:
+            generate(
+                users=args.users,
+                seed=args.seed,
+                out=args.out,
+                file_format=args.format,
+                now=args.now,
+                progress=not args.no_progress,
+            )
+        except OSError as error:
+            print(f"customer-mart generate: cannot write {args.out}: {error}", file=sys.stderr)
+            return 1
         return 0
 
     p.set_defaults(func=run)
@@ -88,6 +130,16 @@ def _add_upload(sub: argparse._SubParsersAction) -> None:
         help="then check that this Glue database's tables describe the upload (columns, location, format)",
     )
     p.add_argument("--start-crawler", default=None, metavar="NAME", help="then start this Glue crawler")
+    p.add_argument(
+        "--timeout",
+        type=_positive_int,
+        default=60,
+        help="seconds to wait for a connection and for each answer (default 60)",
+    )
+    p.add_argument(
+        "--attempts", type=_positive_int, default=3, help="tries per request, the first included (default 3)"
+    )
+    p.add_argument("--endpoint-url", default=None, help="an S3-compatible endpoint instead of AWS's")
 
     def run(args: argparse.Namespace) -> int:
         from customer_mart.upload import run_upload
@@ -100,6 +152,9 @@ def _add_upload(sub: argparse._SubParsersAction) -> None:
             delete_stale=args.delete_stale,
             glue_database=args.glue_database,
             crawler=args.start_crawler,
+            timeout=args.timeout,
+            attempts=args.attempts,
+            endpoint_url=args.endpoint_url,
         )
 
     p.set_defaults(func=run)
@@ -116,7 +171,11 @@ def _add_load(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--target", choices=["postgres"], default="postgres", help="the warehouse (default: postgres)"
     )
-    p.add_argument("--raw-dir", required=True, help="the raw folder: <dir>/<table>/*.parquet or *.csv")
+    p.add_argument(
+        "--raw-dir",
+        required=True,
+        help="the raw folder: <dir>/<table>/ holding *.parquet, *.csv or *.csv.gz files, at any depth",
+    )
     p.add_argument(
         "--schema",
         default=None,
@@ -128,11 +187,25 @@ def _add_load(sub: argparse._SubParsersAction) -> None:
         default="auto",
         help="raw file format (default: whichever each table folder holds)",
     )
+    p.add_argument(
+        "--allow-empty",
+        action="append",
+        default=[],
+        metavar="TABLE",
+        help="load this table even with no rows (repeat for more tables); without it an empty table "
+        "stops the load and keeps the previous tables",
+    )
 
     def run(args: argparse.Namespace) -> int:
         from customer_mart.load import run_load
 
-        return run_load(target=args.target, raw_dir=args.raw_dir, schema=args.schema, file_format=args.format)
+        return run_load(
+            target=args.target,
+            raw_dir=args.raw_dir,
+            schema=args.schema,
+            file_format=args.format,
+            allow_empty=args.allow_empty,
+        )
 
     p.set_defaults(func=run)
 

@@ -1,20 +1,25 @@
 """Load a raw folder into PostgreSQL: one table per raw table, typed by the raw data contract.
 
 `customer-mart load --target postgres --raw-dir DIR` creates the raw schema (RAW_SCHEMA, default
-thelook_raw, the schema the dbt sources read) and fills its seven tables from
-`DIR/<table>/*.parquet` or `DIR/<table>/*.csv` with COPY. It connects as the `postgres` dbt target
+thelook_raw, the schema the dbt sources read) and fills its seven tables with COPY from the files
+under `DIR/<table>/`, found and told apart as the DuckDB build does (`schema.raw_table_files`:
+`*.parquet`, `*.csv` or `*.csv.gz`, at any depth, Hive-partitioned folders too).
+It connects as the `postgres` dbt target
 does, from the standard libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE) with the
 same defaults, so `dbt build --target postgres` reads what was loaded.
 
 Loading again replaces the rows (truncate, then COPY), in one transaction for all tables, and
-keeps the tables themselves, so views built on them survive.
+keeps the tables themselves, so views built on them survive. Any error (a file that cannot be
+read, a value that is not of its column's type, a table with no rows) rolls the whole load back,
+with a message naming the table and the file: the previous tables stay. A table that is really
+empty this week loads only when named with `--allow-empty TABLE`.
 
 Timestamps are stored as `timestamptz`, read in UTC: a value with an offset keeps its instant, a
 value without one is UTC, whatever the server's or the dbt session's time zone.
 
 CSV files are read as DuckDB reads them for the duckdb target: a header row, RFC 4180 quoting, an
-empty field, `null` or `NULL` is NULL, a row cut short has NULL for its missing fields, and columns
-beyond the contract are ignored.
+empty field, `null` or `NULL` is NULL, a row cut short has NULL for its missing fields, columns
+beyond the contract are ignored, a UTF-8 byte-order mark is dropped and gzip (`.csv.gz`) undone.
 """
 
 from __future__ import annotations
@@ -23,11 +28,23 @@ import csv
 import io
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from customer_mart.schema import COLUMNS, FLOAT64, INT64, STRING, TABLES, TIMESTAMP
+from customer_mart.schema import (
+    COLUMNS,
+    FLOAT64,
+    INT64,
+    STRING,
+    TABLES,
+    TIMESTAMP,
+    RawFolderError,
+    arrow_schema,
+    open_csv_text,
+    parquet_problem,
+    raw_table_files,
+)
 
 POSTGRES_TYPES = {INT64: "bigint", FLOAT64: "double precision", STRING: "text", TIMESTAMP: "timestamptz"}
 CSV_NULLS = {"", "null", "NULL"}
@@ -67,23 +84,16 @@ def connection_settings(env: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def find_tables(raw_dir: Path, file_format: str = "auto") -> list[RawTable]:
-    """The raw files of every contract table: `<raw_dir>/<table>/*.parquet` or `*.csv`."""
+    """The raw files of every contract table (`schema.raw_table_files`)."""
     if not raw_dir.is_dir():
         raise LoadError(f"{raw_dir} is not a folder")
     tables = []
     for name in TABLES:
-        found = {fmt: tuple(sorted((raw_dir / name).glob(f"*.{fmt}"))) for fmt in ("parquet", "csv")}
-        if file_format == "auto":
-            present = [fmt for fmt, files in found.items() if files]
-            if len(present) != 1:
-                problem = "both Parquet and CSV files" if present else "no .parquet or .csv file"
-                raise LoadError(f"{raw_dir / name}: {problem}; use --format to choose")
-            chosen = present[0]
-        else:
-            chosen = file_format
-            if not found[chosen]:
-                raise LoadError(f"{raw_dir / name}: no .{chosen} file")
-        tables.append(RawTable(name=name, files=found[chosen], file_format=chosen))
+        try:
+            chosen, files = raw_table_files(raw_dir, name, file_format)
+        except RawFolderError as error:
+            raise LoadError(str(error)) from None
+        tables.append(RawTable(name=name, files=tuple(files), file_format=chosen))
     return tables
 
 
@@ -95,26 +105,38 @@ def _file_error(table: str, path: Path, problem: str) -> LoadError:
 def _csv_rows(path: Path, table: str) -> Iterator[list[str | None]]:
     """The contract's columns of one raw CSV file, in contract order, NULLs as None."""
     columns = [column for column, _ in COLUMNS[table]]
-    with path.open(newline="", encoding="utf-8") as handle:
+    with open_csv_text(path) as handle:
         reader = csv.reader(handle, strict=False)
-        header = next(reader, None)
-        if header is None:
-            return
-        missing = [column for column in columns if column not in header]
-        if missing:
-            raise _file_error(table, path, f"has no column {', '.join(missing)} in its header")
-        positions = [header.index(column) for column in columns]
-        width = len(header)
-        for line, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            if len(row) > width:
-                raise _file_error(table, path, f"line {line}: {len(row)} fields for {width} columns")
-            row += [""] * (width - len(row))
-            yield [None if row[i] in CSV_NULLS else row[i] for i in positions]
+        try:
+            header = next(reader, None)
+            if header is None:
+                return
+            missing = [column for column in columns if column not in header]
+            if missing:
+                raise _file_error(table, path, f"has no column {', '.join(missing)} in its header")
+            positions = [header.index(column) for column in columns]
+            width = len(header)
+            for row in reader:
+                if not row:
+                    continue
+                if len(row) > width:
+                    raise _file_error(
+                        table, path, f"line {reader.line_num}: {len(row)} fields for {width} columns"
+                    )
+                row += [""] * (width - len(row))
+                yield [None if row[i] in CSV_NULLS else row[i] for i in positions]
+        except UnicodeDecodeError as error:
+            raise _file_error(
+                table,
+                path,
+                f"is not UTF-8 text: byte 0x{error.object[error.start]:02x} after line {reader.line_num}; "
+                "export it again as UTF-8",
+            ) from None
+        except (OSError, EOFError) as error:  # a truncated or corrupt .gz
+            raise _file_error(table, path, f"cannot be read: {error}") from None
 
 
-def _copy_buffers_csv(raw: RawTable, batch_rows: int = 200_000) -> Iterator[io.StringIO]:
+def _copy_buffers_csv(raw: RawTable, batch_rows: int = 200_000) -> Iterator[tuple[Path, io.StringIO]]:
     """COPY input in CSV: NULL is an unquoted empty field (no value is an empty string here)."""
 
     def batches(rows: Iterator[list[str | None]]) -> Iterator[io.StringIO]:
@@ -132,31 +154,41 @@ def _copy_buffers_csv(raw: RawTable, batch_rows: int = 200_000) -> Iterator[io.S
             yield buffer
 
     for path in raw.files:
-        yield from batches(_csv_rows(path, raw.name))
+        for buffer in batches(_csv_rows(path, raw.name)):
+            yield path, buffer
 
 
-def _copy_buffers_parquet(raw: RawTable, batch_rows: int = 200_000) -> Iterator[io.BytesIO]:
+def _copy_buffers_parquet(raw: RawTable, batch_rows: int = 200_000) -> Iterator[tuple[Path, io.BytesIO]]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
     columns = [column for column, _ in COLUMNS[raw.name]]
     for path in raw.files:
+        problem = parquet_problem(raw.name, path)
+        if problem:
+            raise _file_error(raw.name, path, problem)
         try:
             parquet = pq.ParquetFile(path)
         except (pa.ArrowException, OSError) as error:
             raise _file_error(raw.name, path, f"cannot be read: {error}") from error
-        missing = [column for column in columns if column not in parquet.schema_arrow.names]
-        if missing:
-            raise _file_error(raw.name, path, f"has no column {', '.join(missing)}")
+        # Numbers in other widths (int32, or floats parquet_problem found whole) as the contract's.
+        wanted = arrow_schema(raw.name)
         for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
+            data = pa.Table.from_batches([batch])
+            for index, name in enumerate(data.column_names):
+                target = wanted.field(name).type
+                if (pa.types.is_integer(target) or pa.types.is_floating(target)) and data.schema.field(
+                    index
+                ).type != target:
+                    data = data.set_column(index, name, data.column(index).cast(target))
             buffer = io.BytesIO()
             # Arrow quotes every string and leaves NULL unquoted and empty, as COPY expects; it
             # writes doubles so that they read back exactly and timestamps with their zone.
             options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-            pacsv.write_csv(pa.Table.from_batches([batch]), buffer, write_options=options)
+            pacsv.write_csv(data, buffer, write_options=options)
             buffer.seek(0)
-            yield buffer
+            yield path, buffer
 
 
 def _create_table(cursor, schema: str, table: str) -> None:
@@ -192,13 +224,20 @@ def load_postgres(
     file_format: str = "auto",
     env: dict[str, str] | None = None,
     log=print,
+    allow_empty: Collection[str] = (),
 ) -> dict[str, int]:
-    """Load every raw table into `schema` of the libpq-configured database; rows per table."""
+    """Load every raw table into `schema` of the libpq-configured database; rows per table.
+    A table with no rows is an error (nothing is loaded) unless it is in `allow_empty`."""
     import psycopg2
     from psycopg2 import sql
 
     env = os.environ if env is None else env
     schema = schema or env.get("RAW_SCHEMA") or "thelook_raw"
+    unknown = sorted(set(allow_empty) - set(TABLES))
+    if unknown:
+        raise LoadError(
+            f"--allow-empty {', '.join(unknown)}: no such raw table (tables: {', '.join(TABLES)})"
+        )
     tables = find_tables(Path(raw_dir), file_format)
     settings = connection_settings(env)
     counts: dict[str, int] = {}
@@ -217,11 +256,26 @@ def load_postgres(
                 buffers = (
                     _copy_buffers_parquet(raw) if raw.file_format == "parquet" else _copy_buffers_csv(raw)
                 )
-                for buffer in buffers:
-                    cursor.copy_expert(copy.as_string(cursor), buffer)
+                for path, buffer in buffers:
+                    try:
+                        cursor.copy_expert(copy.as_string(cursor), buffer)
+                    except psycopg2.DataError as error:
+                        # PostgreSQL names the column and the value ("COPY users, line 2, column
+                        # latitude: "n/a""); the line counts within this file's batch.
+                        detail = " ".join(str(error).split())
+                        raise _file_error(
+                            raw.name, path, f"holds a value that is not of its column's type: {detail}"
+                        ) from None
                 cursor.execute(sql.SQL("select count(*) from {}").format(target))
                 counts[raw.name] = cursor.fetchone()[0]
                 files = f"{len(raw.files)} {raw.file_format} file(s)"
+                if counts[raw.name] == 0 and raw.name not in allow_empty:
+                    raise LoadError(
+                        f"raw table {raw.name}: no rows in its {files} ({raw_dir}/{raw.name}); nothing was "
+                        "loaded and the previous raw tables are kept. An empty export is usually a failed "
+                        "one: export it again, or, if the table is really empty, load with "
+                        f"--allow-empty {raw.name}"
+                    )
                 log(f"{schema}.{raw.name}: {counts[raw.name]:,} rows from {files}")
     finally:
         connection.close()
@@ -230,7 +284,9 @@ def load_postgres(
     return counts
 
 
-def run_load(target: str, raw_dir: str, schema: str | None, file_format: str) -> int:
+def run_load(
+    target: str, raw_dir: str, schema: str | None, file_format: str, allow_empty: Collection[str] = ()
+) -> int:
     """The `customer-mart load` command: 0 on success, 1 with a message on a load error."""
     if target != "postgres":
         print(f"customer-mart load: no loader for target {target}", file=sys.stderr)
@@ -238,7 +294,7 @@ def run_load(target: str, raw_dir: str, schema: str | None, file_format: str) ->
     import psycopg2
 
     try:
-        load_postgres(raw_dir, schema=schema, file_format=file_format)
+        load_postgres(raw_dir, schema=schema, file_format=file_format, allow_empty=allow_empty)
     except (LoadError, psycopg2.Error) as error:
         print(f"customer-mart load: {error}".rstrip(), file=sys.stderr)
         return 1

@@ -1,8 +1,21 @@
 """Load a raw TheLook folder into S3 in the layout the Glue Data Catalog describes.
 
-Every `.parquet` or `.csv` file of each table folder goes to `s3://<bucket>/<prefix>/<table>/<file>`,
-the location of that table's Glue definition (infra/glue.tf). Optionally the Glue tables are
-checked against the raw data contract afterwards, or a Glue crawler is started.
+Every data file of each table folder (`*.parquet`, `*.csv`, `*.csv.gz`, at any depth, found by the
+rules of `schema.raw_table_files`) goes to `s3://<bucket>/<prefix>/<table>/<path in the folder>`,
+under the location of that table's Glue definition (infra/glue.tf; Spectrum reads sub-folders
+too). Optionally the Glue tables are checked against the raw data contract afterwards, or a Glue
+crawler is started.
+
+Nothing half-done is left where Spectrum reads. Every file is checked first (a complete Parquet
+file of the contract's columns and types; a CSV header with the contract's columns). Then:
+1. every file is uploaded to a staging prefix, `<prefix>/_staging/<run>/`, outside every
+   table's location (Spectrum also skips names starting with `_`); a failure here (network,
+   timeout, permissions) deletes the staged objects and changes nothing under the tables;
+2. only when all are there, each is copied into place inside S3 (no upload, seconds), after a
+   backup of each object it replaces; a failure here puts the backups back and deletes the
+   new keys, so each table is again exactly as before;
+3. then stale objects are deleted (with --delete-stale) and the staging prefix is emptied.
+Every request has connect and read timeouts and a bounded number of retries (botocore Config).
 """
 
 from __future__ import annotations
@@ -13,9 +26,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from customer_mart.schema import COLUMNS, FLOAT64, INT64, STRING, TABLES, TIMESTAMP
+from customer_mart.schema import (
+    COLUMNS,
+    FLOAT64,
+    INT64,
+    STRING,
+    TABLES,
+    TIMESTAMP,
+    RawFolderError,
+    open_csv_text,
+    parquet_problem,
+    raw_table_files,
+)
 
-RAW_SUFFIXES = (".parquet", ".csv")
+# Seconds to wait for a connection and for each answer, and attempts per request (the first
+# included), unless told otherwise (--timeout, --attempts).
+DEFAULT_TIMEOUT = 60
+DEFAULT_ATTEMPTS = 3
 
 # BigQuery types of the contract -> Glue/Hive types of the catalog.
 GLUE_TYPES = {INT64: "bigint", FLOAT64: "double", STRING: "string", TIMESTAMP: "timestamp"}
@@ -34,10 +61,12 @@ class TableFiles:
 
     table: str
     files: tuple[Path, ...]
+    file_format: str = "parquet"
+    folder: Path | None = None
 
-    @property
-    def file_format(self) -> str:
-        return self.files[0].suffix.lower().lstrip(".")
+    def relative(self, path: Path) -> str:
+        """The file's path inside its table folder, with `/`: its key under the table's prefix."""
+        return path.relative_to(self.folder).as_posix() if self.folder else path.name
 
 
 @dataclass
@@ -69,9 +98,8 @@ def table_prefix(prefix: str, table: str) -> str:
 
 
 def find_raw_files(raw_dir: str | Path) -> list[TableFiles]:
-    """The data files of the seven table folders, validated: each folder exists and holds
-    .parquet or .csv files of one format. Names starting with `.` or `_` (markers such as
-    `_SUCCESS`) are left out, as Spectrum ignores them too."""
+    """The data files of the seven table folders (`schema.raw_table_files`: any depth, one format
+    per table, names starting with `.` or `_` left out, as Spectrum leaves them out too)."""
     raw = Path(raw_dir)
     if not raw.is_dir():
         raise UploadError(f"raw folder {raw} does not exist")
@@ -85,31 +113,54 @@ def find_raw_files(raw_dir: str | Path) -> list[TableFiles]:
 
     found = []
     for table in TABLES:
-        files = tuple(
-            sorted(
-                p
-                for p in (raw / table).iterdir()
-                if p.is_file() and p.suffix.lower() in RAW_SUFFIXES and not p.name.startswith((".", "_"))
-            )
-        )
-        if not files:
-            raise UploadError(f"table folder {raw / table} has no .parquet or .csv files")
-        formats = sorted({p.suffix.lower() for p in files})
-        if len(formats) > 1:
-            raise UploadError(
-                f"table folder {raw / table} mixes {' and '.join(formats)} files; "
-                "one table is read with one format, so keep one"
-            )
-        found.append(TableFiles(table, files))
+        try:
+            file_format, files = raw_table_files(raw, table)
+        except RawFolderError as error:
+            raise UploadError(str(error)) from None
+        found.append(TableFiles(table, tuple(files), file_format, raw / table))
     return found
 
 
-def _client(service: str, region: str | None, client: Any = None) -> Any:
+def check_file(table: str, path: Path, file_format: str) -> None:
+    """Refuse a file Spectrum could not read as the contract says, naming table and file."""
+    if file_format == "parquet":
+        problem = parquet_problem(table, path)
+    else:
+        import csv
+
+        try:
+            with open_csv_text(path) as handle:
+                header = next(csv.reader(handle), None)
+        except (UnicodeDecodeError, OSError, EOFError) as error:
+            raise UploadError(
+                f"raw table {table}: file {path} cannot be read as UTF-8 CSV: {error}"
+            ) from None
+        missing = [column for column, _ in COLUMNS[table] if column not in (header or [])]
+        problem = f"has no column {', '.join(missing)} in its header" if missing else None
+    if problem:
+        raise UploadError(f"raw table {table}: file {path} {problem}; nothing was uploaded")
+
+
+def _client(
+    service: str,
+    region: str | None,
+    client: Any = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    attempts: int = DEFAULT_ATTEMPTS,
+    endpoint_url: str | None = None,
+) -> Any:
     if client is not None:
         return client
     import boto3
+    from botocore.config import Config
 
-    return boto3.client(service, region_name=region)
+    config = Config(
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        retries={"max_attempts": attempts, "mode": "standard"},
+    )
+    return boto3.client(service, region_name=region, config=config, endpoint_url=endpoint_url)
 
 
 def _list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
@@ -133,6 +184,12 @@ def _check_bucket(s3: Any, bucket: str) -> None:
         raise
 
 
+def _delete_keys(s3: Any, bucket: str, keys: list[str]) -> None:
+    for start in range(0, len(keys), 1000):
+        batch = keys[start : start + 1000]
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True})
+
+
 def upload_raw(
     raw_dir: str | Path,
     bucket: str,
@@ -142,41 +199,122 @@ def upload_raw(
     delete_stale: bool = False,
     s3_client: Any = None,
     on_table: Callable[[str, int], None] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    attempts: int = DEFAULT_ATTEMPTS,
+    endpoint_url: str | None = None,
+    run_id: str | None = None,
 ) -> UploadResult:
-    """Upload every table folder's files to `s3://bucket/prefix/<table>/<file>`.
+    """Upload every table folder's files to `s3://bucket/prefix/<table>/<path>`, staged first
+    and copied into place only when every file is up (see the module's description).
 
     Objects already under a table's prefix that this upload did not write ("stale": e.g. a
     shard of an earlier, larger load) would be read by Spectrum as part of the table; they are
     reported, and deleted when `delete_stale` (the bucket is versioned, so a delete can be undone
     until the noncurrent version expires)."""
+    import datetime as dt
+    import uuid
+
     tables = find_raw_files(raw_dir)
-    s3 = _client("s3", region, s3_client)
+    for table_files in tables:
+        for path in table_files.files:
+            check_file(table_files.table, path, table_files.file_format)
+    s3 = _client("s3", region, s3_client, timeout=timeout, attempts=attempts, endpoint_url=endpoint_url)
     _check_bucket(s3, bucket)
 
     result = UploadResult(bucket=bucket, prefix=normalize_prefix(prefix))
+    run = run_id or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+    staging = (f"{result.prefix}/" if result.prefix else "") + f"_staging/{run}/"
+    # final key -> staged key, per table
+    plan = {
+        t.table: {
+            table_prefix(prefix, t.table) + t.relative(p): (p, staging + t.table + "/" + t.relative(p))
+            for p in t.files
+        }
+        for t in tables
+    }
+    existing = {table: set(_list_keys(s3, bucket, table_prefix(prefix, table))) for table in plan}
+
+    # 1. Stage every file; on any failure, remove what was staged: the tables are untouched.
+    staged: list[str] = []
+    try:
+        for moves in plan.values():
+            for path, staged_key in moves.values():
+                s3.upload_file(str(path), bucket, staged_key)
+                staged.append(staged_key)
+    except Exception as error:
+        _cleanup(s3, bucket, staged)
+        raise UploadError(
+            f"upload stopped after {len(staged)} of {sum(len(m) for m in plan.values())} files ({error}); "
+            "nothing under the tables' prefixes changed, and the staged copies were removed"
+        ) from error
+
+    # 2. Copy into place, backing up each object replaced; on failure, restore all of it.
+    backups: dict[str, str] = {}
+    placed: list[str] = []
+    try:
+        for table, moves in plan.items():
+            for final_key in moves:
+                if final_key in existing[table]:
+                    backup = staging + "_previous/" + final_key
+                    s3.copy({"Bucket": bucket, "Key": final_key}, bucket, backup)
+                    backups[final_key] = backup
+        for moves in plan.values():
+            for final_key, (_, staged_key) in moves.items():
+                s3.copy({"Bucket": bucket, "Key": staged_key}, bucket, final_key)
+                placed.append(final_key)
+    except Exception as error:
+        unrestored = _restore(s3, bucket, placed, backups)
+        if unrestored:
+            raise UploadError(
+                f"copying the staged files into place failed ({error}), and so did restoring "
+                f"{len(unrestored)} object(s), such as {unrestored[0]}: the tables may mix old and new "
+                "files. "
+                f"Run the upload again; the staged files and backups are under s3://{bucket}/{staging}"
+            ) from error
+        _cleanup(s3, bucket, staged + list(backups.values()))
+        raise UploadError(
+            f"copying the staged files into place failed ({error}); every table was restored as it "
+            "was before, and the staged copies were removed"
+        ) from error
+
+    # 3. The new files are in place: report (and delete) what is stale, empty the staging prefix.
     for table_files in tables:
         table = table_files.table
-        key_prefix = table_prefix(prefix, table)
-        written = []
-        for path in table_files.files:
-            key = key_prefix + path.name
-            s3.upload_file(str(path), bucket, key)
-            written.append(key)
+        written = sorted(plan[table])
         result.keys[table] = written
         result.formats[table] = table_files.file_format
-
-        stale = sorted(set(_list_keys(s3, bucket, key_prefix)) - set(written))
+        stale = sorted(existing[table] - set(written))
         result.stale[table] = stale
         if stale and delete_stale:
-            for start in range(0, len(stale), 1000):
-                batch = stale[start : start + 1000]
-                s3.delete_objects(
-                    Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
-                )
+            _delete_keys(s3, bucket, stale)
             result.deleted[table] = stale
         if on_table is not None:
             on_table(table, len(written))
+    _cleanup(s3, bucket, staged + list(backups.values()))
     return result
+
+
+def _cleanup(s3: Any, bucket: str, keys: list[str]) -> None:
+    """Best effort: staging objects left behind are outside every table and harmless."""
+    import contextlib
+
+    # The error being reported matters more than a failed clean-up.
+    with contextlib.suppress(Exception):
+        _delete_keys(s3, bucket, keys)
+
+
+def _restore(s3: Any, bucket: str, placed: list[str], backups: dict[str, str]) -> list[str]:
+    """Undo step 2: put each backup back, delete each new key. The keys that could not be."""
+    failed = []
+    for key in placed:
+        try:
+            if key in backups:
+                s3.copy({"Bucket": bucket, "Key": backups[key]}, bucket, key)
+            else:
+                s3.delete_object(Bucket=bucket, Key=key)
+        except Exception:  # noqa: BLE001 - reported as a list
+            failed.append(key)
+    return failed
 
 
 def start_crawler(name: str, *, region: str | None = None, glue_client: Any = None) -> str:
@@ -263,10 +401,20 @@ def run_upload(
     crawler: str | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    attempts: int = DEFAULT_ATTEMPTS,
+    endpoint_url: str | None = None,
 ) -> int:
     """The `customer-mart upload` command: upload, report, then optionally check the catalog and
     start a crawler. Returns the exit status."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        ReadTimeoutError,
+    )
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -281,6 +429,9 @@ def run_upload(
             region=region,
             delete_stale=delete_stale,
             on_table=lambda table, n: print(f"  {table:<22} {n:>5} file{'' if n == 1 else 's'}", file=out),
+            timeout=timeout,
+            attempts=attempts,
+            endpoint_url=endpoint_url,
         )
         print(f"  {'total':<22} {sum(result.counts.values()):>5} files", file=out)
 
@@ -326,6 +477,18 @@ def run_upload(
         return status
     except UploadError as exc:
         print(f"customer-mart upload: error: {exc}", file=err)
+        return 2
+    except (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError) as exc:
+        where = endpoint_url or "S3"
+        print(
+            f"customer-mart upload: error: no answer from {where} within {timeout:g} s, {attempts} "
+            f"attempt(s) ({exc}); nothing under the tables' prefixes changed. Check the network, "
+            "or raise --timeout / --attempts",
+            file=err,
+        )
+        return 2
+    except NoCredentialsError as exc:
+        print(f"customer-mart upload: error: {exc} (set AWS_PROFILE or AWS_ACCESS_KEY_ID...)", file=err)
         return 2
     except (BotoCoreError, ClientError) as exc:
         print(f"customer-mart upload: AWS error: {exc}", file=err)

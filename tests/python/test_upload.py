@@ -14,7 +14,7 @@ import pytest
 from moto import mock_aws
 
 from customer_mart import cli
-from customer_mart.schema import TABLES, arrow_schema
+from customer_mart.schema import COLUMNS, TABLES, arrow_schema
 from customer_mart.upload import (
     GLUE_TYPES,
     UploadError,
@@ -56,7 +56,6 @@ def raw_dir(tmp_path: Path) -> Path:
     _write_table(raw / "events", "events", rows=2, name="events-000000000001.parquet")
     (raw / "users" / "_SUCCESS").write_text("")
     (raw / "users" / ".users.parquet.crc").write_text("")
-    (raw / "users" / "notes.txt").write_text("not data")
     return raw
 
 
@@ -163,7 +162,8 @@ def test_csv_folders_are_uploaded_as_they_are(tmp_path: Path, s3) -> None:
     raw = tmp_path / "raw"
     for table in TABLES:
         (raw / table).mkdir(parents=True)
-        (raw / table / f"{table}-000000000000.csv").write_text("id\n1\n")
+        header = ",".join(name for name, _ in COLUMNS[table])
+        (raw / table / f"{table}-000000000000.csv").write_text(f"{header}\n1{',' * header.count(',')}\n")
     result = upload_raw(raw, BUCKET, PREFIX, region=REGION)
     assert result.formats == dict.fromkeys(TABLES, "csv")
     assert f"{PREFIX}/products/products-000000000000.csv" in _keys(s3)
@@ -193,13 +193,13 @@ def test_several_missing_table_folders_are_all_named(tmp_path: Path) -> None:
 
 def test_a_table_folder_without_data_files_is_an_error(raw_dir: Path) -> None:
     (raw_dir / "products" / "products-000000000000.parquet").unlink()
-    with pytest.raises(UploadError, match="products has no .parquet or .csv files"):
+    with pytest.raises(UploadError, match="raw table products: no file in"):
         find_raw_files(raw_dir)
 
 
 def test_a_table_folder_mixing_formats_is_an_error(raw_dir: Path) -> None:
     (raw_dir / "orders" / "orders-000000000001.csv").write_text("order_id\n1\n")
-    with pytest.raises(UploadError, match="mixes .csv and .parquet"):
+    with pytest.raises(UploadError, match="raw table orders: folder .* holds both Parquet"):
         find_raw_files(raw_dir)
 
 
@@ -368,3 +368,202 @@ def test_cli_starts_the_crawler(raw_dir: Path, s3, glue, capsys: pytest.CaptureF
 def test_an_unknown_crawler_is_an_error(glue) -> None:
     with pytest.raises(UploadError, match="crawler nope does not exist"):
         start_crawler("nope", region=REGION)
+
+
+# --- files checked before anything is sent (issue #11 item 7) --------------------------------
+
+
+def test_a_truncated_parquet_file_is_refused_before_anything_is_sent(
+    raw_dir: Path, s3, capsys: pytest.CaptureFixture
+) -> None:
+    broken = raw_dir / "orders" / "orders-000000000000.parquet"
+    broken.write_bytes(broken.read_bytes()[:200])
+    status = cli.main(["upload", "--raw-dir", str(raw_dir), "--bucket", BUCKET, "--prefix", PREFIX])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert f"raw table orders: file {broken} is not a complete Parquet file" in err
+    assert "Traceback" not in err
+    assert _keys(s3) == []
+
+
+def test_a_file_that_is_not_parquet_or_lacks_a_contract_column_is_refused(raw_dir: Path, s3) -> None:
+    (raw_dir / "users" / "users-000000000000.parquet").write_text("id,name\n1,x\n")
+    with pytest.raises(UploadError, match="raw table users: file .* is not a complete Parquet file"):
+        upload_raw(raw_dir, BUCKET, PREFIX, region=REGION)
+    users = raw_dir / "users" / "users-000000000000.parquet"
+    pq.write_table(pa.table({"id": pa.array([1], pa.int64())}), users)
+    with pytest.raises(UploadError, match="raw table users: file .* lacks the column\\(s\\) first_name"):
+        upload_raw(raw_dir, BUCKET, PREFIX, region=REGION)
+    assert _keys(s3) == []
+
+
+def test_a_csv_header_without_a_contract_column_is_refused(tmp_path: Path, s3) -> None:
+    raw = tmp_path / "raw"
+    for table in TABLES:
+        (raw / table).mkdir(parents=True)
+        header = ",".join(name for name, _ in COLUMNS[table] if name != "created_at")
+        (raw / table / f"{table}.csv").write_text(header + "\n")
+    with pytest.raises(
+        UploadError, match="raw table users: file .*users.csv has no column created_at in its header"
+    ):
+        upload_raw(raw, BUCKET, PREFIX, region=REGION)
+
+
+def test_a_file_of_another_kind_is_refused(raw_dir: Path, s3) -> None:
+    (raw_dir / "users" / "notes.txt").write_text("not data")
+    with pytest.raises(UploadError, match="notes.txt is not a raw data file"):
+        upload_raw(raw_dir, BUCKET, PREFIX, region=REGION)
+
+
+def test_nested_hive_and_gzip_layouts_keep_their_paths_under_the_table(raw_dir: Path, s3) -> None:
+    import gzip
+    import shutil
+
+    events = raw_dir / "events"
+    for index, path in enumerate(sorted(events.glob("*.parquet"))):
+        (events / f"dt=2026-11-2{index}").mkdir()
+        shutil.move(path, events / f"dt=2026-11-2{index}" / "part-0.parquet")
+    (events / "_SUCCESS").write_text("")
+    centers = raw_dir / "distribution_centers"
+    (centers / "distribution_centers-000000000000.parquet").unlink()
+    header = ",".join(name for name, _ in COLUMNS["distribution_centers"])
+    with gzip.open(centers / "distribution_centers-000000000000.csv.gz", "wt") as handle:
+        handle.write(f"{header}\n1,Memphis,35.1,-89.9\n")
+
+    result = upload_raw(raw_dir, BUCKET, PREFIX, region=REGION)
+    assert result.keys["events"] == [
+        f"{PREFIX}/events/dt=2026-11-20/part-0.parquet",
+        f"{PREFIX}/events/dt=2026-11-21/part-0.parquet",
+    ]
+    assert result.keys["distribution_centers"] == [
+        f"{PREFIX}/distribution_centers/distribution_centers-000000000000.csv.gz"
+    ]
+    assert result.formats["distribution_centers"] == "csv"
+    assert not [key for key in _keys(s3) if "_staging" in key or key.endswith("_SUCCESS")]
+
+
+# --- never a half-replaced prefix (issue #15) -------------------------------------------------
+
+
+class FailingAfter:
+    """An S3 client whose `method` fails on its (after + 1)-th call, like a dropped connection."""
+
+    def __init__(self, client, method: str, after: int) -> None:
+        self.client, self.method, self.after, self.calls = client, method, after, 0
+
+    def __getattr__(self, name: str):
+        attribute = getattr(self.client, name)
+        if name != self.method:
+            return attribute
+
+        def call(*args, **kwargs):
+            self.calls += 1
+            if self.calls == self.after + 1:
+                raise ConnectionError(f"injected failure on {self.method} call {self.calls}")
+            return attribute(*args, **kwargs)
+
+        return call
+
+
+def _contents(s3) -> dict[str, bytes]:
+    return {key: s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() for key in _keys(s3)}
+
+
+def _new_export(raw_dir: Path) -> None:
+    """This week's export: other rows in every file, and one more events shard."""
+    for table in TABLES:
+        _write_table(raw_dir / table, table, rows=5)
+    _write_table(raw_dir / "events", "events", rows=4, name="events-000000000002.parquet")
+
+
+@pytest.mark.parametrize(("method", "after"), [("upload_file", 4), ("copy", 5), ("copy", 9)])
+def test_an_upload_failing_halfway_leaves_every_table_as_it_was(
+    raw_dir: Path, s3, method: str, after: int
+) -> None:
+    """upload_file: fails while staging; copy: while copying into place (after 5 of 9, after all
+    backups of the 8 replaced objects and one new file)."""
+    upload_raw(raw_dir, BUCKET, PREFIX, region=REGION)
+    before = _contents(s3)
+    _new_export(raw_dir)
+
+    failing = FailingAfter(boto3.client("s3", region_name=REGION), method, after)
+    with pytest.raises(
+        UploadError, match="restored as it was before|nothing under the tables' prefixes changed"
+    ):
+        upload_raw(raw_dir, BUCKET, PREFIX, region=REGION, s3_client=failing)
+    assert failing.calls > after  # the failure really happened
+    assert _contents(s3) == before
+
+    # The next attempt, with a working connection, replaces the tables whole.
+    upload_raw(raw_dir, BUCKET, PREFIX, region=REGION)
+    after_keys = _keys(s3)
+    assert f"{PREFIX}/events/events-000000000002.parquet" in after_keys
+    assert not [key for key in after_keys if "_staging" in key]
+    body = s3.get_object(Bucket=BUCKET, Key=f"{PREFIX}/users/users-000000000000.parquet")["Body"].read()
+    assert pq.read_table(io.BytesIO(body)).num_rows == 5
+
+
+def test_a_hung_endpoint_gives_up_within_the_timeout(
+    raw_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """A local server that accepts connections and never answers: the upload stops after
+    --attempts x --timeout seconds with a message, instead of hanging."""
+    import socket
+    import threading
+    import time
+
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    endpoint = f"http://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        started = time.monotonic()
+        status = cli.main(
+            [
+                "upload",
+                "--raw-dir",
+                str(raw_dir),
+                "--bucket",
+                BUCKET,
+                "--prefix",
+                PREFIX,
+                "--region",
+                REGION,
+                "--endpoint-url",
+                endpoint,
+                "--timeout",
+                "1",
+                "--attempts",
+                "2",
+            ]
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        server.close()
+    err = capsys.readouterr().err
+    assert status == 2
+    assert f"no answer from {endpoint} within 1 s, 2 attempt(s)" in err
+    assert "Traceback" not in err
+    assert held  # the server did accept: the client waited for an answer, not a connection
+    assert elapsed < 15

@@ -57,8 +57,8 @@ final as (
         purchase_amount_last_year,
         -- See the doc block `profit_level`: bands are compared in whole cents.
         case
-            when purchase_amount_cents <= {{ to_cents(var('profit_level_2_above')) }} then 1
-            when purchase_amount_cents < {{ to_cents(var('profit_level_3_from')) }} then 2
+            when purchase_amount_cents <= {{ to_cents(profit_level_2_above()) }} then 1
+            when purchase_amount_cents < {{ to_cents(profit_level_3_from()) }} then 2
             else 3
         end as profit_level,
         gross_profit_last_year

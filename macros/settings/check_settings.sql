@@ -1,0 +1,38 @@
+{#-
+    on-run-start, on every target: reads each setting through its macro, which stops the run with
+    a message naming the setting, the value and what is allowed; so a bad setting fails before
+    any model, test or raw file is touched. DuckDB's own settings (DUCKDB_THREADS,
+    DUCKDB_MEMORY_LIMIT) are checked earlier, where the profile is rendered (profiles.yml.example).
+-#}
+{% macro check_settings() -%}
+    {%- if execute -%}
+        {%- do as_of_date() -%}
+        {%- do profit_level_thresholds() -%}
+        {%- do events_lookback_days() -%}
+        {#- The sources' schema (source YAML cannot call macros) must be what raw_schema reads. -#}
+        {%- set schema = raw_schema() -%}
+        {%- for source in graph.sources.values() if source.source_name == 'thelook' and source.schema != schema -%}
+            {{ exceptions.raise_compiler_error(
+                "source thelook." ~ source.name ~ " reads schema " ~ source.schema ~ ", but raw_schema gives " ~ schema
+                ~ ": the schema in _thelook__sources.yml must read var raw_schema as the macro does"
+            ) }}
+        {%- endfor -%}
+        {%- do raw_file_format() -%}
+        {%- if target.type == 'duckdb' -%}
+            {%- do raw_data_dir() -%}
+        {%- endif -%}
+        {%- set group = analysts_group() -%}
+        {#- The marts' +grants expression (dbt_project.yml) cannot call this macro: hold it to it. -#}
+        {%- if target.type == 'redshift' -%}
+            {%- set expected = {'select': ['group:' ~ group]} if group else {} -%}
+            {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.fqn[1] == 'marts' -%}
+                {%- if (node.config.grants or {}) != expected -%}
+                    {{ exceptions.raise_compiler_error(
+                        "model " ~ node.name ~ " grants " ~ node.config.grants ~ ", but analysts_group gives "
+                        ~ expected ~ ": the +grants expression in dbt_project.yml must read var analysts_group as the macro does"
+                    ) }}
+                {%- endif -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
