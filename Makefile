@@ -17,7 +17,7 @@ help:
 	@echo "make run    - set up, generate $(USERS) users into $(RAW_DATA_DIR), dbt build on DuckDB, print a summary"
 	@echo "make test   - every check: lint, Python tests, dbt build with all dbt tests on small data"
 	@echo "make check  - the fast loop: ruff, sqlfluff on changed SQL, dbt build on $(CHECK_USERS) users, reference check"
-	@echo "make lint   - sqlfluff on models/, ruff on Python, actionlint on .github/workflows/"
+	@echo "make lint   - ruff, sqlfluff, dbt-score (project 9.5, each item 9.0), actionlint"
 	@echo "make lock   - refresh requirements.lock (every package, with hashes) after changing pyproject.toml"
 	@echo "make infra-check - terraform fmt/validate/plan offline and checkov on infra/"
 	@echo "make docs   - generate the dbt docs site and serve it on http://127.0.0.1:$(PORT) (PORT=...)"
@@ -64,6 +64,7 @@ lint: setup
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
 	DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests/marts analyses
+	DUCKDB_PATH=:memory: $(BIN)/dbt-score lint --run-dbt-parse --show failing-items
 	$(BIN)/actionlint
 
 # The pull-request workflow, checked offline (actionlint's binary ships in its PyPI wheel).
