@@ -2,7 +2,7 @@
 -- candidates for a new center or for shipping offers. The distance is a var:
 --   dbt compile --select high_value_customers_far_from_center --vars '{far_from_center_km: 2000}'
 
-{% set min_distance_km = var('far_from_center_km', 1000) %}
+{% set min_distance_km = far_from_center_km() %}
 
 with
 

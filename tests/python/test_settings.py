@@ -153,6 +153,16 @@ def test_events_lookback_days_is_a_whole_number(dbt: InProcessDbt, value) -> Non
     )
 
 
+@pytest.mark.parametrize("value", ["-1", "1; drop table customer_features", "far"])
+def test_the_analysis_distance_is_a_non_negative_number(dbt: InProcessDbt, value: str) -> None:
+    outcome = dbt.run(
+        "compile", "--select", "high_value_customers_far_from_center", vars={"far_from_center_km": value}
+    )
+    assert not outcome.success
+    assert f'setting far_from_center_km (var far_from_center_km) is "{value}"' in outcome.text, outcome.text
+    assert TRACEBACK not in outcome.text
+
+
 def test_raw_file_format_must_be_parquet_or_csv(dbt: InProcessDbt) -> None:
     refused(dbt, "setting raw_file_format", '"json"', "parquet, csv", env={"RAW_FILE_FORMAT": "json"})
 
@@ -270,6 +280,7 @@ def test_each_setting_is_read_in_one_macro() -> None:
         "profit_level_2_above",
         "profit_level_3_from",
         "events_lookback_days",
+        "far_from_center_km",
     )
     pattern = re.compile(r"var\(\s*'(" + "|".join(settings) + r")'")
     readers = {
@@ -289,6 +300,7 @@ def test_each_setting_is_read_in_one_macro() -> None:
             "raw_schema",
             "analysts_group",
             "events_lookback_days",
+            "far_from_center_km",
         )
     }
 
