@@ -108,6 +108,7 @@ check: setup
 
 # Benchmarks, not tests: writes docs/benchmarks.md and docs/benchmarks.png (data in data/bench).
 bench: setup
+	$(BIN)/pytest -q -m bench tests/python/test_bench_implementations.py
 	$(BIN)/python bench/run_bench.py --users 100000,1000000 $(BENCH_FLAGS)
 
 # The docs read the built warehouse for column types; run `make build` first for a complete site.
