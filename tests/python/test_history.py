@@ -134,7 +134,9 @@ def spans(project) -> dict[int, list[tuple]]:
     versions: dict[int, list[tuple]] = {}
     for row in project.query(SNAPSHOT):
         day = lambda t: t and t.date().isoformat()  # noqa: E731
-        versions.setdefault(row["user_id"], []).append((day(row["dbt_valid_from"]), day(row["dbt_valid_to"]), row["age"]))
+        versions.setdefault(row["user_id"], []).append(
+            (day(row["dbt_valid_from"]), day(row["dbt_valid_to"]), row["age"])
+        )
     return versions
 
 
