@@ -150,7 +150,18 @@
         {%- if day not in before -%}{%- do grown.append(day) -%}{%- endif -%}
     {%- endfor -%}
     {%- set from_day = earlier_day(lookback_from, (grown | sort | first) if grown else none) -%}
-    {%- set crossing -%}
+    {%- set crossing = events_crossing_sql(from_day) -%}
+    {%- set first_day = run_query(crossing).rows[0][0] -%}
+    {{ return({'full': false, 'recount_from': earlier_day(from_day, first_day), 'reason': grown | length
+        ~ ' day(s) gained raw events, the earliest ' ~ ((grown | sort | first) if grown else 'none')
+        ~ (', and an event counted on ' ~ first_day ~ ' has a later copy' if first_day else '')}) }}
+{%- endmacro %}
+
+{#-
+    Warehouses: the day of the latest copy before `from_day` of the events that also have a
+    copy from `from_day` on (one row, NULL when none): the recount must start there.
+-#}
+{% macro events_crossing_sql(from_day) -%}
         with
 
         recent as (
@@ -173,9 +184,4 @@
 
         select cast(cast(min(created_at) as date) as {{ type_text() }}) as first_day
         from latest_before
-    {%- endset -%}
-    {%- set first_day = run_query(crossing).rows[0][0] -%}
-    {{ return({'full': false, 'recount_from': earlier_day(from_day, first_day), 'reason': grown | length
-        ~ ' day(s) gained raw events, the earliest ' ~ ((grown | sort | first) if grown else 'none')
-        ~ (', and an event counted on ' ~ first_day ~ ' has a later copy' if first_day else '')}) }}
 {%- endmacro %}

@@ -354,3 +354,33 @@ def test_events_model_follows_the_raw_tables_on_postgres(dbt_project, postgres_s
     assert sorted(postgres_server.query("weekly", daily), key=repr) == sorted(
         postgres_server.query("fresh", daily), key=repr
     )
+
+
+def test_warehouse_fingerprint_and_crossing_queries_are_redshift_sql(tmp_path):
+    """Reads text only (no cluster): the per-day fingerprint and the crossing query, compiled for
+    the redshift target with no connection, parse as Redshift SQL and use nothing it lacks. They
+    run for real on PostgreSQL above (`default__` implementations)."""
+    from conftest import DbtProject
+    from test_redshift_offline import COMPILE_VARS, OFFLINE, REDSHIFT_ENV, redshift_problems
+
+    project = DbtProject(
+        workdir=tmp_path, raw_dir=tmp_path / "none", target="redshift", extra_env=REDSHIFT_ENV
+    )
+    for macro, expected in [
+        ("events_fingerprint_sql()", "strtol(substring(md5("),
+        ("events_crossing_sql('2026-06-01')", "max(created_at)"),
+    ]:
+        result = project.run(
+            "compile",
+            "--no-populate-cache",
+            "--inline",
+            "{{ " + macro + " }}",
+            vars=COMPILE_VARS,
+            launcher=OFFLINE,
+        )
+        sql = result.stdout[result.stdout.index("Compiled inline node is:") :].split("\n", 1)[1]
+        sql = "\n".join(
+            line.split("  ", 1)[-1] if line.startswith("\x1b") else line for line in sql.splitlines()
+        )
+        assert expected in sql and '"dev"."thelook_raw"."events"' in sql, sql
+        assert redshift_problems(sql) == [], (macro, sql)
