@@ -19,17 +19,23 @@
 
 {#-
     Warehouses (PostgreSQL, Redshift): the raw table has no files, so one part per UTC day of
-    the events that have an id and a time: how many rows, and the sum of a 32-bit hash of each
-    row's four counted columns. One scan of the raw events, aggregated, no sort.
+    the events that have an id and a time: how many distinct rows, and the sum of a 60-bit hash
+    of each distinct row's four counted columns. Distinct, because a copy identical to one
+    already delivered changes no count. One scan of the raw events, aggregated.
 -#}
 {% macro default__events_fingerprint_sql() -%}
     select
-        cast(cast(created_at as date) as {{ type_text() }}) as raw_part,
+        cast(event_day as {{ type_text() }}) as raw_part,
         count(*) as part_rows,
-        cast(sum({{ events_row_hash() }}) as {{ type_text() }}) as part_signature
-    from ({{ raw_events_for_counting() }}) as raw_events
-    where created_at is not null
-    group by 1
+        cast(sum(cast(row_hash as decimal(38, 0))) as {{ type_text() }}) as part_signature
+    from (
+        select distinct
+            cast(created_at as date) as event_day,
+            {{ events_row_hash() }} as row_hash
+        from ({{ raw_events_for_counting() }}) as raw_events
+        where created_at is not null
+    ) as distinct_rows
+    group by event_day
 {%- endmacro %}
 
 {#-
@@ -45,7 +51,7 @@
     from read_blob({{ sql_string_literal(raw_file_glob('events')) }})
 {%- endmacro %}
 
-{#- A 32-bit hash of one raw event row's counted columns, as a bigint (sums never overflow). -#}
+{#- A 60-bit hash of one raw event row's counted columns, as a bigint (the first 15 hex digits of an md5). -#}
 {% macro events_row_hash() -%}
     {{ return(adapter.dispatch('events_row_hash', 'customer_mart')()) }}
 {%- endmacro %}
@@ -53,13 +59,13 @@
 {% macro default__events_row_hash() -%}
     {%- set text = "concat(cast(event_id as varchar), '|', coalesce(cast(user_id as varchar), ''), '|', "
         ~ "coalesce(traffic_source, ''), '|', cast(created_at as varchar))" -%}
-    cast(('x' || substr(md5({{ text }}), 1, 8))::bit(32)::bigint as bigint)
+    cast(('x' || substr(md5({{ text }}), 1, 15))::bit(60)::bigint as bigint)
 {%- endmacro %}
 
 {% macro redshift__events_row_hash() -%}
     {%- set text = "cast(event_id as varchar(20)) || '|' || coalesce(cast(user_id as varchar(20)), '') || '|' || "
         ~ "coalesce(traffic_source, '') || '|' || cast(created_at as varchar(30))" -%}
-    strtol(substring(md5({{ text }}), 1, 8), 16)
+    strtol(substring(md5({{ text }}), 1, 15), 16)
 {%- endmacro %}
 
 {#- A SQL string literal of `value`, single quotes doubled. -#}
