@@ -7,14 +7,16 @@
     (hive_partitioning off): the contract's columns come from the files.
     `strict`: CSV rows cut short are dropped instead (test rows_cut_short compares the two).
     `with_filename`: adds the column `filename`, the file each row comes from.
+    `files`: read only these of the table's files (a subset of `raw_table_files(table).files`).
 -#}
-{% macro raw_reader(table, strict=false, with_filename=false) -%}
+{% macro raw_reader(table, strict=false, with_filename=false, files=none) -%}
     {%- set raw = raw_table_files(table) -%}
+    {%- set files = raw.files if files is none else files -%}
     {%- if raw.format == 'parquet' -%}
-        read_parquet({{ sql_string_list(raw.files) }}, union_by_name = true, hive_partitioning = false
+        read_parquet({{ sql_string_list(files) }}, union_by_name = true, hive_partitioning = false
         {{- ', filename = true' if with_filename }})
     {%- else -%}
-        read_csv({{ sql_string_list(raw.files) }}, header = true, all_varchar = true, union_by_name = true,
+        read_csv({{ sql_string_list(files) }}, header = true, all_varchar = true, union_by_name = true,
         hive_partitioning = false, delim = ',', quote = '"', escape = '"', nullstr = ['', 'null', 'NULL'],
         {{ 'ignore_errors = true' if strict else 'null_padding = true' }}{{ ', filename = true' if with_filename }})
     {%- endif -%}

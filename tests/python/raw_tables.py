@@ -22,3 +22,19 @@ def write_raw(raw: Path, tables: dict[str, list[dict]]) -> None:
 
 def ts(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+
+
+def write_raw_file(raw: Path, table: str, rows: list[dict], name: str) -> Path:
+    """One more file of `table` (its folder may hold several), written as `write_raw` writes them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from customer_mart.schema import arrow_schema
+
+    schema = arrow_schema(table)
+    path = raw / table / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(
+        pa.Table.from_pylist([{c: row.get(c) for c in schema.names} for row in rows], schema=schema), path
+    )
+    return path

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from raw_tables import write_raw
+from raw_tables import ts, write_raw, write_raw_file
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 WEEK_1, WEEK_2 = "2026-07-01", "2026-07-08"
@@ -110,3 +110,76 @@ def test_source_freshness_fits_a_weekly_load(dbt_project, tmp_path):
         "events": "warn",
         "order_items": "error",
     }
+
+
+# --- Reruns: the snapshot keeps one version per customer per week ------------------------------
+
+SNAPSHOT_BUILD = ("build", "--exclude", "resource_type:unit_test")
+
+
+def write_users(raw: Path, ages: dict[int, int]) -> None:
+    """The users file, replaced: these users with these ages, all signed up long before."""
+    import shutil
+
+    shutil.rmtree(raw / "users", ignore_errors=True)
+    write_raw_file(
+        raw,
+        "users",
+        [dict(id=u, age=age, created_at=ts("2025-01-01T00:00:00")) for u, age in ages.items()],
+        "users-000000000000.parquet",
+    )
+
+
+def spans(project) -> dict[int, list[tuple]]:
+    versions: dict[int, list[tuple]] = {}
+    for row in project.query(SNAPSHOT):
+        day = lambda t: t and t.date().isoformat()  # noqa: E731
+        versions.setdefault(row["user_id"], []).append(
+            (day(row["dbt_valid_from"]), day(row["dbt_valid_to"]), row["age"])
+        )
+    return versions
+
+
+def test_snapshot_survives_reruns_leavers_and_refuses_an_earlier_week(dbt_project, tmp_path):
+    """Issue #11's stuck snapshot: week 1, week 1 again after a correction (one user's age), week 1
+    unchanged, week 2 (one user changed, one gone), week 2 with --full-refresh, then week 1 again."""
+    raw = tmp_path / "raw"
+    write_raw(raw, {"distribution_centers": [dict(id=1, name="Memphis TN", latitude=35.1, longitude=-90.0)]})
+    write_users(raw, {1: 30, 2: 40, 3: 50})
+    project = dbt_project(raw)
+
+    project.run(*SNAPSHOT_BUILD, vars={"as_of_date": WEEK_1})
+    assert spans(project) == {1: [(WEEK_1, None, 30)], 2: [(WEEK_1, None, 40)], 3: [(WEEK_1, None, 50)]}
+
+    write_users(raw, {1: 31, 2: 40, 3: 50})  # a corrected export of the same week
+    project.run(*SNAPSHOT_BUILD, vars={"as_of_date": WEEK_1})  # failed the unique test before
+    corrected = project.query(SNAPSHOT)
+    assert spans(project) == {1: [(WEEK_1, None, 31)], 2: [(WEEK_1, None, 40)], 3: [(WEEK_1, None, 50)]}
+
+    project.run(*SNAPSHOT_BUILD, vars={"as_of_date": WEEK_1})
+    assert project.query(SNAPSHOT) == corrected  # an unchanged rerun adds nothing
+
+    write_users(raw, {1: 31, 2: 41})  # next week: user 2 changed, user 3 left
+    project.run(*SNAPSHOT_BUILD, vars={"as_of_date": WEEK_2})
+    week_2 = {
+        1: [(WEEK_1, None, 31)],
+        2: [(WEEK_1, WEEK_2, 40), (WEEK_2, None, 41)],
+        3: [(WEEK_1, WEEK_2, 50)],  # closed the week they left
+    }
+    assert spans(project) == week_2
+    project.run(*SNAPSHOT_BUILD, "--full-refresh", vars={"as_of_date": WEEK_2})
+    assert spans(project) == week_2
+
+    # An earlier week stops the run before the mart is replaced, naming both dates.
+    result = project.run(*SNAPSHOT_BUILD, vars={"as_of_date": WEEK_1}, check=False)
+    assert result.returncode != 0
+    assert f"already holds the week of {WEEK_2}, later than as_of_date {WEEK_1}" in result.stdout
+    ends = project.query("select distinct feature_window_end as d from customer_features")
+    assert ends == [{"d": dt.date.fromisoformat(WEEK_2)}]
+    assert spans(project) == week_2
+
+    # User 3 coming back opens a new version; the README's query still gives one row per week.
+    write_users(raw, {1: 31, 2: 41, 3: 50})
+    week_3 = "2026-07-15"
+    project.run(*SNAPSHOT_BUILD, vars={"as_of_date": week_3})
+    assert spans(project)[3] == [(WEEK_1, WEEK_2, 50), (week_3, None, 50)]

@@ -1,0 +1,20 @@
+{#-
+    The raw events with the rules of stg_thelook__events for the four columns that
+    int_events_daily_by_source counts (same casts, clean_text, to_utc_timestamp), rows without an
+    id left out. `condition` is added to the where clause as written (SQL built by the caller,
+    never user input). `relation`: read these rows instead of the events source (DuckDB's recount
+    plan passes a reader of some of the raw files).
+-#}
+{% macro raw_events_for_counting(condition=none, relation=none) -%}
+    select
+        cast(id as {{ dbt.type_bigint() }}) as event_id,
+        cast(user_id as {{ dbt.type_bigint() }}) as user_id,
+        {{ clean_text('traffic_source') }} as traffic_source,
+        {{ to_utc_timestamp('created_at') }} as created_at
+    from {{ relation if relation is not none else source('thelook', 'events') }}
+    where
+        id is not null
+        {%- if condition %}
+        and {{ condition }}
+        {%- endif %}
+{%- endmacro %}
