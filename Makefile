@@ -11,7 +11,7 @@ DUCKDB_PATH ?= data/warehouse.duckdb
 PORT ?= 8080
 export RAW_DATA_DIR DUCKDB_PATH
 
-.PHONY: help setup run generate build summary test lint infra-check format bench docs docs-static segment clean
+.PHONY: help setup run generate build summary test lint infra-check format bench docs docs-static segment mutation clean
 
 help:
 	@echo "make run    - set up, generate $(USERS) users into $(RAW_DATA_DIR), dbt build on DuckDB, print a summary"
@@ -21,6 +21,7 @@ help:
 	@echo "make docs   - generate the dbt docs site and serve it on http://127.0.0.1:$(PORT) (PORT=...)"
 	@echo "make docs-static - the docs site as one HTML file, target/static_index.html, no server needed"
 	@echo "make segment - k-means segments of customer_features into customer_segments, chart docs/segments.png"
+	@echo "make mutation - apply plausible one-line SQL mistakes one at a time (in a copy) and report which the fast suite misses"
 	@echo "make bench  - dbt against one DuckDB query and pandas at 100k and 1M users (BENCH_FLAGS=--with-10m)"
 
 # The virtual environment, with every pinned dependency from pyproject.toml.
@@ -63,6 +64,11 @@ infra-check:
 
 test: setup lint infra-check
 	$(BIN)/pytest
+
+# Not part of `make test`: each mistake of tests/mutation/mutations.py against the fast suite, in a
+# temporary copy of the project (MUTATION_FLAGS="--only window" for a subset); see docs/testing.md.
+mutation: setup
+	$(BIN)/python tests/mutation/run_mutations.py $(MUTATION_FLAGS)
 
 # Benchmarks, not tests: writes docs/benchmarks.md and docs/benchmarks.png (data in data/bench).
 bench: setup
