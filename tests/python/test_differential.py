@@ -271,6 +271,27 @@ REGRESSIONS: list[RawCase] = [
         null_spelling={},
         cut_short={},
     ),
+    # A price of zero is a price (a free item): its cost counts in the gross profit.
+    RawCase(
+        as_of=dt.date(2024, 3, 1),
+        tables={
+            "users": [{"id": "3", "created_at": "2020-01-01"}],
+            "inventory_items": [{"id": "2", "cost": "10"}],
+            "order_items": [
+                {
+                    "id": "4",
+                    "user_id": "3",
+                    "inventory_item_id": "2",
+                    "status": "Complete",
+                    "sale_price": "0",
+                    "created_at": "2023-09-01",
+                }
+            ],
+        },
+        quote_all={},
+        null_spelling={},
+        cut_short={},
+    ),
     # An order item without an id, in the window, for a customer: dropped, so nothing is bought
     # (the mutation check's "order item with NULL id kept" survived the drawn examples).
     RawCase(
