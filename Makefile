@@ -11,7 +11,7 @@ DUCKDB_PATH ?= data/warehouse.duckdb
 PORT ?= 8080
 export RAW_DATA_DIR DUCKDB_PATH
 
-.PHONY: help setup lock system-deps check run generate build summary test lint actionlint infra-check format bench docs docs-static segment clean
+.PHONY: help setup lock system-deps check run generate build summary test lint actionlint infra-check format bench docs docs-static segment mutation clean
 
 help:
 	@echo "make run    - set up, generate $(USERS) users into $(RAW_DATA_DIR), dbt build on DuckDB, print a summary"
@@ -23,6 +23,7 @@ help:
 	@echo "make docs   - generate the dbt docs site and serve it on http://127.0.0.1:$(PORT) (PORT=...)"
 	@echo "make docs-static - the docs site as one HTML file, target/static_index.html, no server needed"
 	@echo "make segment - k-means segments of customer_features into customer_segments, chart docs/segments.png"
+	@echo "make mutation - apply plausible one-line SQL mistakes one at a time (in a copy) and report which the fast suite misses"
 	@echo "make bench  - dbt against one DuckDB query and pandas at 100k and 1M users (BENCH_FLAGS=--with-10m)"
 
 # The virtual environment: every package, transitive ones included, at the version and hash of
@@ -105,6 +106,11 @@ check: setup
 		$(BIN)/customer-mart generate --users $(CHECK_USERS) --seed $(SEED) --out $(CHECK_DIR)/raw
 	RAW_DATA_DIR=$(CHECK_DIR)/raw DUCKDB_PATH=$(CHECK_DIR)/warehouse.duckdb AS_OF_DATE=$(CHECK_AS_OF) $(BIN)/dbt build
 	$(BIN)/python tests/python/check_mart.py $(CHECK_DIR)/raw $(CHECK_DIR)/warehouse.duckdb $(CHECK_AS_OF)
+
+# Not part of `make test`: each mistake of tests/mutation/mutations.py against the fast suite, in a
+# temporary copy of the project (MUTATION_FLAGS="--only window" for a subset); see docs/testing.md.
+mutation: setup
+	$(BIN)/python tests/mutation/run_mutations.py $(MUTATION_FLAGS)
 
 # Benchmarks, not tests: writes docs/benchmarks.md and docs/benchmarks.png (data in data/bench).
 bench: setup

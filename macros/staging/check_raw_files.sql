@@ -32,7 +32,9 @@
             {%- endif -%}
             {%- for file in files -%}
                 {%- if raw.format == 'csv' -%}
-                    {%- set reader = "read_csv(" ~ sql_string(file) ~ ", header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"')" -%}
+                    {#- null_padding as the source reads it: a small file whose last line is cut short
+                        must not fail the dialect detection. -#}
+                    {%- set reader = "read_csv(" ~ sql_string(file) ~ ", header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"', null_padding = true)" -%}
                 {%- else -%}
                     {%- set reader = "read_parquet(" ~ sql_string(file) ~ ")" -%}
                 {%- endif -%}

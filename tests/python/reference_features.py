@@ -1,26 +1,33 @@
 """An independent, plain-Python statement of the customer_features rules.
 
-The end-to-end tests compute every customer's features here, straight from the raw files,
-and compare them with what dbt built. It is deliberately written row by row, as a person
-would check the rules by hand, and shares no code with the SQL.
+The tests compute every customer's features here, straight from the raw files, and compare them
+with what dbt built. It is deliberately written row by row, as a person would check the rules by
+hand from the doc blocks (models/staging/thelook/_thelook__docs.md, models/marts/_marts__docs.md),
+and shares no code with the SQL: reading the files (CSV quirks included), cleaning every value,
+keeping one row per repeated key, then the features.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-import pyarrow.csv as pacsv
 import pyarrow.dataset as ds
 
 UTC = dt.UTC
+EPOCH = dt.datetime(1970, 1, 1)
 STATUSES = {s.lower(): s for s in ("Complete", "Cancelled", "Returned", "Processing", "Shipped")}
+# In a raw CSV file, these fields are NULL (doc `thelook_source`), quoted or not.
+CSV_NULLS = {"", "null", "NULL"}
 
 
+# Reading: a table is the rows of every file in its folder.
 def read_table(raw_dir: Path, table: str) -> list[dict[str, Any]]:
     folder = Path(raw_dir) / table
     parquet = sorted(folder.glob("*.parquet"))
@@ -28,13 +35,24 @@ def read_table(raw_dir: Path, table: str) -> list[dict[str, Any]]:
         return ds.dataset([str(p) for p in parquet], format="parquet").to_table().to_pylist()
     rows: list[dict[str, Any]] = []
     for path in sorted(folder.glob("*.csv")):
-        opts = pacsv.ConvertOptions(strings_can_be_null=True, quoted_strings_can_be_null=False)
-        header = path.open().readline().strip().split(",")
-        opts.column_types = dict.fromkeys(header, "string")
-        rows.extend(pacsv.read_csv(path, convert_options=opts).to_pylist())
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None) or []
+            for fields in reader:
+                if not fields:
+                    continue
+                # A row cut short keeps its leading fields; the others are NULL.
+                fields += [""] * (len(header) - len(fields))
+                rows.append(
+                    {
+                        name: None if value in CSV_NULLS else value
+                        for name, value in zip(header, fields, strict=False)
+                    }
+                )
     return rows
 
 
+# Cleaning one value (doc `staging_rules`).
 def text(value: Any) -> str | None:
     if value is None:
         return None
@@ -53,6 +71,7 @@ def integer(value: Any) -> int | None:
 
 
 def timestamp(value: Any) -> dt.datetime | None:
+    """Naive UTC: a value with an offset is converted, one without is taken as UTC."""
     if value is None or isinstance(value, dt.datetime):
         return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
     value = text(value)
@@ -76,6 +95,121 @@ def coordinate(value: Any, limit: float) -> float | None:
     return value if value is not None and -limit <= value <= limit else None
 
 
+def price(value: Any) -> float | None:
+    """A negative sale price is an input error, treated as unknown."""
+    value = number(value)
+    return value if value is not None and value >= 0 else None
+
+
+# Keeping one row per key (doc `staging_rules`): the first row in an order of its columns.
+def latest(value: dt.datetime | None) -> tuple:
+    """Sort key: latest first, unknown last."""
+    return (value is None, 0 if value is None else -((value - EPOCH) // dt.timedelta(microseconds=1)))
+
+
+def smallest(value: Any) -> tuple:
+    """Sort key: smallest first (text by code point), unknown last."""
+    return (value is None, 0 if value is None else value)
+
+
+def keep_one(rows: Iterable[dict[str, Any]], key: str, order: Callable[[dict], tuple]) -> dict[Any, dict]:
+    """Rows whose `key` is NULL are dropped; of a repeated key, the first row in `order` is kept."""
+    kept: dict[Any, dict] = {}
+    for row in rows:
+        if row[key] is None:
+            continue
+        if row[key] not in kept or order(row) < order(kept[row[key]]):
+            kept[row[key]] = row
+    return kept
+
+
+def users(raw_dir: Path) -> dict[int, dict[str, Any]]:
+    rows = [
+        {
+            "id": integer(r["id"]),
+            "created_at": timestamp(r["created_at"]),
+            "age": integer(r["age"]),
+            "country": text(r["country"]),
+            "state": text(r["state"]),
+            "latitude": coordinate(r["latitude"], 90),
+            "longitude": coordinate(r["longitude"], 180),
+            "email": text(r["email"]),
+        }
+        for r in read_table(raw_dir, "users")
+    ]
+    columns = ("age", "country", "state", "latitude", "longitude", "email")
+    return keep_one(rows, "id", lambda r: (latest(r["created_at"]), *(smallest(r[c]) for c in columns)))
+
+
+def distribution_centers(raw_dir: Path) -> dict[int, dict[str, Any]]:
+    rows = [
+        {
+            "id": integer(r["id"]),
+            "name": text(r["name"]),
+            "latitude": coordinate(r["latitude"], 90),
+            "longitude": coordinate(r["longitude"], 180),
+        }
+        for r in read_table(raw_dir, "distribution_centers")
+    ]
+    return keep_one(rows, "id", lambda r: tuple(smallest(r[c]) for c in ("name", "latitude", "longitude")))
+
+
+def inventory_items(raw_dir: Path) -> dict[int, dict[str, Any]]:
+    rows = [
+        {
+            "id": integer(r["id"]),
+            "cost": number(r["cost"]),
+            "product_id": integer(r["product_id"]),
+            "created_at": timestamp(r["created_at"]),
+            "sold_at": timestamp(r["sold_at"]),
+        }
+        for r in read_table(raw_dir, "inventory_items")
+    ]
+    return keep_one(
+        rows,
+        "id",
+        lambda r: (
+            latest(r["created_at"]),
+            latest(r["sold_at"]),
+            smallest(r["cost"]),
+            smallest(r["product_id"]),
+        ),
+    )
+
+
+def order_items(raw_dir: Path) -> dict[int, dict[str, Any]]:
+    rows = [
+        {
+            "id": integer(r["id"]),
+            "user_id": integer(r["user_id"]),
+            "status": status(r["status"]),
+            "sale_price": price(r["sale_price"]),
+            "inventory_item_id": integer(r["inventory_item_id"]),
+            "created_at": timestamp(r["created_at"]),
+        }
+        for r in read_table(raw_dir, "order_items")
+    ]
+    columns = ("user_id", "status", "sale_price", "inventory_item_id")
+    return keep_one(rows, "id", lambda r: (latest(r["created_at"]), *(smallest(r[c]) for c in columns)))
+
+
+def events(raw_dir: Path) -> dict[int, dict[str, Any]]:
+    rows = [
+        {
+            "id": integer(r["id"]),
+            "user_id": integer(r["user_id"]),
+            "traffic_source": text(r["traffic_source"]),
+            "session_id": text(r["session_id"]),
+            "sequence_number": integer(r["sequence_number"]),
+            "created_at": timestamp(r["created_at"]),
+        }
+        for r in read_table(raw_dir, "events")
+    ]
+    columns = ("user_id", "traffic_source", "session_id", "sequence_number")
+    return keep_one(rows, "id", lambda r: (latest(r["created_at"]), *(smallest(r[c]) for c in columns)))
+
+
+# The features (doc blocks of models/marts/_marts__docs.md).
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     inner = (
         math.sin(math.radians(lat2 - lat1) / 2) ** 2
@@ -95,82 +229,53 @@ def cents(amount: Decimal) -> Decimal:
     return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def exact(value: float) -> Decimal:
+    """A double as the exact decimal the SQL sums (6 places)."""
+    return Decimal(repr(value)).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+
+
 def compute(raw_dir: Path, as_of: dt.date, low: int = 50, high: int = 150) -> dict[int, dict[str, Any]]:
     """Every in-scope customer's features, keyed by user id."""
     start, end = feature_window(as_of)
     start_ts = dt.datetime.combine(start, dt.time())
     end_ts = dt.datetime.combine(end, dt.time())
 
-    users: dict[int, dict[str, Any]] = {}
-    for row in read_table(raw_dir, "users"):
-        user_id = integer(row["id"])
-        if user_id is None:
-            continue
-        record = {
-            "created_at": timestamp(row["created_at"]),
-            "age": integer(row["age"]),
-            "country": text(row["country"]),
-            "state": text(row["state"]),
-            "latitude": coordinate(row["latitude"], 90),
-            "longitude": coordinate(row["longitude"], 180),
-        }
-        kept = users.get(user_id)
-        newer = kept is None or (
-            record["created_at"] is not None
-            and (kept["created_at"] is None or record["created_at"] > kept["created_at"])
-        )
-        if newer:
-            users[user_id] = record
-    population = {uid: u for uid, u in users.items() if u["created_at"] is None or u["created_at"] < end_ts}
+    def in_window(moment: dt.datetime | None) -> bool:
+        return moment is not None and start_ts <= moment < end_ts
 
-    centers = []
-    for row in read_table(raw_dir, "distribution_centers"):
-        lat, lon = coordinate(row["latitude"], 90), coordinate(row["longitude"], 180)
-        if integer(row["id"]) is not None and lat is not None and lon is not None:
-            centers.append((integer(row["id"]), text(row["name"]), lat, lon))
+    population = {
+        uid: u for uid, u in users(raw_dir).items() if u["created_at"] is None or u["created_at"] < end_ts
+    }
+    centers = [
+        (dc_id, dc["name"], dc["latitude"], dc["longitude"])
+        for dc_id, dc in distribution_centers(raw_dir).items()
+        if dc["latitude"] is not None and dc["longitude"] is not None
+    ]
+    costs = {item_id: item["cost"] for item_id, item in inventory_items(raw_dir).items()}
 
-    costs = {integer(r["id"]): number(r["cost"]) for r in read_table(raw_dir, "inventory_items")}
-
-    items: dict[int, dict[str, Any]] = {}
-    for row in read_table(raw_dir, "order_items"):
-        item_id = integer(row["id"])
-        if item_id is not None:
-            items[item_id] = row
     purchased: Counter[int] = Counter()
     returned: Counter[int] = Counter()
     amount: defaultdict[int, Decimal] = defaultdict(Decimal)
     profit: dict[int, Decimal] = {}
-    for row in items.values():
-        user_id, created = integer(row["user_id"]), timestamp(row["created_at"])
-        if user_id is None or created is None or not start_ts <= created < end_ts:
-            continue
-        item_status = status(row["status"])
-        if item_status == "Cancelled":
+    for item in order_items(raw_dir).values():
+        user_id = item["user_id"]
+        if user_id is None or not in_window(item["created_at"]) or item["status"] == "Cancelled":
             continue
         purchased[user_id] += 1
-        if item_status == "Returned":
+        if item["status"] == "Returned":
             returned[user_id] += 1
             continue
-        price = number(row["sale_price"])
-        if price is None or price < 0:
+        if item["sale_price"] is None:
             continue
-        exact_price = Decimal(repr(price)).quantize(Decimal("0.000001"))
-        amount[user_id] += exact_price
-        cost = costs.get(integer(row["inventory_item_id"]))
+        amount[user_id] += exact(item["sale_price"])
+        cost = costs.get(item["inventory_item_id"])
         if cost is not None:
-            exact_cost = Decimal(repr(cost)).quantize(Decimal("0.000001"))
-            profit[user_id] = profit.get(user_id, Decimal(0)) + exact_price - exact_cost
+            profit[user_id] = profit.get(user_id, Decimal(0)) + exact(item["sale_price"]) - exact(cost)
 
     sources: defaultdict[int, Counter[str]] = defaultdict(Counter)
-    for row in read_table(raw_dir, "events"):
-        user_id, created, source = (
-            integer(row["user_id"]),
-            timestamp(row["created_at"]),
-            text(row["traffic_source"]),
-        )
-        if user_id is None or source is None or created is None:
-            continue
-        if start_ts <= created < end_ts:
+    for event in events(raw_dir).values():
+        user_id, source = event["user_id"], event["traffic_source"]
+        if user_id is not None and source is not None and in_window(event["created_at"]):
             sources[user_id][source] += 1
 
     features: dict[int, dict[str, Any]] = {}
@@ -207,3 +312,33 @@ def compute(raw_dir: Path, as_of: dt.date, low: int = 50, high: int = 150) -> di
             "feature_window_end": end,
         }
     return features
+
+
+FLOAT_TOLERANCE = {"nearest_dc_distance_km": 0.0005, "return_rate_last_year": 1e-12}
+
+
+def differences(
+    built: dict[int, dict[str, Any]],
+    expected: dict[int, dict[str, Any]],
+    user_ids: Iterable[int] | None = None,
+) -> list[tuple]:
+    """(user, column, built, expected) for every difference between a built mart (rows by user id)
+    and `compute`'s features, over `user_ids` (default: everyone in either). A user in one and
+    not the other is a difference of the column `user_id`. Floats are equal to the metre or to
+    1e-12; other values must be equal and of the same type (Decimal amounts, dates, ints)."""
+    found = []
+    for user_id in sorted(set(built) | set(expected) if user_ids is None else user_ids):
+        have, want = built.get(user_id), expected.get(user_id)
+        if have is None or want is None:
+            if have is not want:
+                found.append((user_id, "user_id", have and user_id, want and user_id))
+            continue
+        for column, value in want.items():
+            got = have[column]
+            if column in FLOAT_TOLERANCE and value is not None and got is not None:
+                same = math.isclose(got, value, abs_tol=FLOAT_TOLERANCE[column])
+            else:
+                same = got == value and type(got) is type(value)
+            if not same:
+                found.append((user_id, column, got, value))
+    return found

@@ -1,6 +1,8 @@
 """Bad input: every fault of `customer-mart corrupt` is named by its warning, with its row count,
-and contained: the mart keeps every customer once, and customers no fault touched come out exactly
-as from the clean data. Unreadable files stop the build and leave the previous mart in place.
+and contained: the mart keeps every customer once, customers no fault touched come out exactly
+as from the clean data, and the customers a fault touched have the features the reference
+(tests/python/reference_features.py) computes from the corrupted files. Unreadable files stop the
+build and leave the previous mart in place.
 
 One clean and one corrupted build per engine and raw format (the official 3,000-user sample: CSV and
 typed Parquet on DuckDB; the CSV loaded by `customer-mart load` into PostgreSQL); each fault kind is
@@ -10,6 +12,7 @@ a separate test reading the shared builds.
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import functools
 import re
 import shutil
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from reference_features import compute, differences
 
 from customer_mart.faults import CSV_ONLY, FAULTS, corrupt
 from customer_mart.schema import COLUMNS
@@ -56,6 +60,11 @@ def build(project, postgres=None, database: str | None = None) -> Build:
     else:
         rows = project.query("select * from customer_features")
     return Build(project, result.stdout, project.results(), {r["user_id"]: r for r in rows})
+
+
+@functools.cache
+def reference(raw_dir: Path) -> dict[int, dict]:
+    return compute(raw_dir, dt.date.fromisoformat(AS_OF))
 
 
 BUILDS = ("duckdb-csv", "duckdb-parquet", "postgres-csv")
@@ -123,7 +132,6 @@ def assert_untouched_unchanged(clean: Build, manifest: dict, corrupted: Build) -
 def test_fault_is_named_and_contained(builds, name, kind):
     engine, clean, manifest, corrupted = builds(name)
     fault = manifest["faults"][kind]
-    assert fault["rows"] > 0
 
     # Named: each check that reports the fault warns with its clean count plus every row injected
     # into it (by this fault, and by any other that adds to the same check).
@@ -140,6 +148,11 @@ def test_fault_is_named_and_contained(builds, name, kind):
         if not fault["changes_features"]:
             assert corrupted.mart[user_id] == clean.mart[user_id]
 
+    # The users it touched: as the reference reads the corrupted files (CSV quirks, offsets,
+    # statuses, repeated ids...), in the mart or out of it.
+    expected = reference(corrupted.project.raw_dir)
+    assert not differences(corrupted.mart, expected, fault["user_ids"])
+
 
 @pytest.mark.parametrize("name", BUILDS)
 def test_every_warning_is_accounted_for(builds, name):
@@ -154,6 +167,15 @@ def test_every_warning_is_accounted_for(builds, name):
     }
     assert not unexplained
     assert "WARN" in corrupted.stdout and "warn_users_duplicate_rows" in corrupted.stdout
+
+
+@pytest.mark.parametrize("name", BUILDS)
+def test_corrupted_mart_equals_the_reference(builds, name):
+    """Every customer of the corrupted build, touched or not, as the reference computes them from
+    the corrupted files; and the clean build as from the clean files."""
+    _, clean, _, corrupted = builds(name)
+    assert not differences(corrupted.mart, reference(corrupted.project.raw_dir))
+    assert not differences(clean.mart, reference(clean.project.raw_dir))
 
 
 @pytest.mark.parametrize("name", ["duckdb-csv", "duckdb-parquet"])
