@@ -8,7 +8,7 @@
 ) }}
 
 {%- set settings = volume_guard_settings() -%}
-{%- set mart_history = adapter.get_relation(this.database, this.schema, 'monitoring_mart_volumes') if execute else none -%}
+{%- set mart_history = adapter.get_relation(this.database, this.schema, 'monitoring_mart_volumes') if execute and flags.WHICH in ['build', 'run'] else none -%}
 {%- set tables = ['users', 'orders', 'order_items', 'events', 'products', 'inventory_items', 'distribution_centers'] %}
 
 with

@@ -18,7 +18,7 @@
         )
 {%- endset %}
 
-{%- if execute %}
+{%- if execute and flags.WHICH in ['build', 'test'] %}
     {%- for fault in run_query(faults) %}
         {{ log(
             "raw table " ~ fault[0] ~ ": " ~ fault[1] ~ " rows read"

@@ -21,7 +21,7 @@
     {%- endfor %}
 {%- endset %}
 
-{%- if execute %}
+{%- if execute and flags.WHICH in ['build', 'test'] %}
     {%- for fault in run_query(faults) %}
         {{ log(
             "customer_features: profit level " ~ fault[0] ~ " holds " ~ fault[1] ~ " of the customers,"
