@@ -41,7 +41,9 @@ def raw_scans(target: Path) -> dict[str, dict[str, list[str]]]:
             named = code is None or (node.get("relation_name") or "") in code
             if node["resource_type"] == "source" and named:
                 found.add(node["name"])
-            elif node["resource_type"] == "model" and node["config"]["materialized"] in READS_NOTHING and named:
+            elif (
+                node["resource_type"] == "model" and node["config"]["materialized"] in READS_NOTHING and named
+            ):
                 found |= sources_of(parent, node.get("compiled_code") or node.get("raw_code"), seen)
         return found
 
@@ -56,8 +58,10 @@ def raw_scans(target: Path) -> dict[str, dict[str, list[str]]]:
             continue
         if kind not in {"model", "test", "snapshot"}:
             continue
-        incremental = kind == "model" and node["config"]["materialized"] == "incremental" and (
-            "is_incremental" in node.get("raw_code", "") and _ran_incrementally(target, node)
+        incremental = (
+            kind == "model"
+            and node["config"]["materialized"] == "incremental"
+            and ("is_incremental" in node.get("raw_code", "") and _ran_incrementally(target, node))
         )
         for table in sources_of(unique_id, result.get("compiled_code"), set()):
             entry = scans.setdefault(table, {"full": [], "incremental": []})
@@ -72,7 +76,9 @@ def _ran_incrementally(target: Path, node: dict) -> bool:
 
 
 def summary(scans: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, int]]:
-    return {table: {kind: len(names) for kind, names in entry.items()} for table, entry in sorted(scans.items())}
+    return {
+        table: {kind: len(names) for kind, names in entry.items()} for table, entry in sorted(scans.items())
+    }
 
 
 def main() -> None:
@@ -81,9 +87,11 @@ def main() -> None:
     for table, entry in sorted(scans.items()):
         counted = Counter(entry["full"])
         names = ", ".join(f"{name} x{n}" if n > 1 else name for name, n in counted.items())
-        extra = f" (+{len(entry['incremental'])} incremental: {', '.join(entry['incremental'])})" if entry[
-            "incremental"
-        ] else ""
+        extra = (
+            f" (+{len(entry['incremental'])} incremental: {', '.join(entry['incremental'])})"
+            if entry["incremental"]
+            else ""
+        )
         print(f"{table}: {len(entry['full'])} full read(s){extra}: {names}")
 
 

@@ -58,11 +58,17 @@ def raw_scan_lines(results: list[dict]) -> list[str]:
         "|---:|---|" + "---:|" * len(tables),
     ]
     for r in measured:
-        for name, scans in (("whole, cold", r["raw_scans"]), ("weekly, incremental", r["incremental"].get("weekly_raw_scans", {}))):
+        for name, scans in (
+            ("whole, cold", r["raw_scans"]),
+            ("weekly, incremental", r["incremental"].get("weekly_raw_scans", {})),
+        ):
             cells = []
             for table in tables:
                 counts = scans.get(table, {"full": 0, "incremental": 0})
-                cells.append(f"{counts['full']}" + (f" + {counts['incremental']} incr." if counts["incremental"] else ""))
+                cells.append(
+                    f"{counts['full']}"
+                    + (f" + {counts['incremental']} incr." if counts["incremental"] else "")
+                )
             lines.append(f"| {r['users']:,} | {name} | " + " | ".join(cells) + " |")
     return lines + [""]
 
@@ -148,13 +154,48 @@ def whole_build_targets(result: dict) -> list[str]:
     most = max(counts["full"] for counts in scans.values())
     over = ", ".join(f"{table} {c['full']}" for table, c in sorted(scans.items()) if c["full"] > 2)
     return [
-        f"| whole dbt build, cold, within 2x of the single query (wall) | {cold:.2f}x | {verdict(cold <= 2)} |",
+        f"| whole dbt build, cold, within 2x of the single query (wall) | {cold:.2f}x "
+        f"| {verdict(cold <= 2)} |",
         f"| weekly incremental build with its tests within 1.5x of the single query | {weekly:.2f}x "
         f"| {verdict(weekly <= 1.5)} |",
         f"| whole dbt build under 3 GB peak memory | {peak:.2f} GB | {verdict(peak < 3)} |",
-        f"| each raw table read at most twice per build | at most {most}" + (f" ({over})" if over else "")
+        f"| each raw table read at most twice per build | at most {most}"
+        + (f" ({over})" if over else "")
         + f" | {verdict(most <= 2)} |",
     ]
+
+
+def whole_build_misses(result: dict) -> list[str]:
+    """Why a target on the whole build is missed, from the same run's numbers."""
+    if "whole_build" not in result:
+        return []
+    lines = []
+    single = median(result["alternatives"]["single"])
+    cold = result["whole_build"]["cold"]
+    if median(cold) / single > 2:
+        wall, own = median(cold), statistics.median(cold["run_seconds"])
+        tests = statistics.median(cold.get("test_seconds") or [0])
+        models = median(result["dbt"]["cold"])
+        lines.append(
+            f"- *whole build within 2x*: of its {wall:.1f} s, {wall - own:.1f} s are dbt starting up and "
+            f"writing its artefacts; the tests take {tests:.1f} s of node time (on dbt's 2 threads); the "
+            f"models alone, cold, take {models:.1f} s ({models / single:.2f}x the single query)."
+        )
+    weekly = median(result["incremental"]["weekly_with_tests"])
+    if weekly / single > 1.5:
+        lines.append(
+            f"- *weekly build within 1.5x*: {weekly:.1f} s against the single query's {single:.1f} s; the "
+            f"models alone, incrementally, take {median(result['incremental']['incremental']):.1f} s "
+            "(every model but the events one is rebuilt each week, since the feature window moves on)."
+        )
+    over = {t: names for t, names in result.get("raw_scan_nodes", {}).items() if len(names["full"]) > 2}
+    for table, names in sorted(over.items()):
+        lines.append(
+            f"- *{table} read at most twice*: read {len(names['full'])} times, by "
+            f"{', '.join(names['full'])}: the checks beyond the models and the profile are defined on "
+            "the intermediate models and the mart, and read the raw table through its staging view."
+        )
+    return lines
 
 
 def scan_cells(scan: dict) -> str:
@@ -291,6 +332,7 @@ def markdown(data: dict, chart: str) -> str:
             f"(events model alone: {q['model_incremental_vs_full']:.0%}) "
             f"| {verdict(q['incremental_vs_full'] < 0.25)} |",
             "",
+            *whole_build_misses(target),
             *missed_targets(target),
         ]
     lines += [

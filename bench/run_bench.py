@@ -64,6 +64,7 @@ class Timing:
     model_seconds: list[float] = field(default_factory=list)  # the events model, from run_results.json
     run_seconds: list[float] = field(default_factory=list)  # dbt's own elapsed_time: the run after parsing
     check_seconds: list[float] = field(default_factory=list)  # the on-run-start check of the raw files
+    test_seconds: list[float] = field(default_factory=list)  # node time of the data and unit tests
 
     @property
     def median(self) -> float:
@@ -143,6 +144,13 @@ class Bench:
         timing.check_seconds.append(
             sum(r["execution_time"] for r in run_results["results"] if "on-run-start" in r["unique_id"])
         )
+        timing.test_seconds.append(
+            sum(
+                r["execution_time"]
+                for r in run_results["results"]
+                if r["unique_id"].startswith(("test.", "unit_test."))
+            )
+        )
 
     def python(self, timing: Timing, script: str, *args: str) -> None:
         self.measure(timing, [sys.executable, str(BENCH_DIR / script), *args])
@@ -186,11 +194,20 @@ class Bench:
         shutil.rmtree(target, ignore_errors=True)
         self.dbt(parse, "parse", raw=self.raw, database=database, target=target, as_of=self.as_of)
         shutil.rmtree(full_target, ignore_errors=True)
-        self.dbt(Timing(), "parse", raw=self.raw, database=full_database, target=full_target, as_of=self.as_of)
+        self.dbt(
+            Timing(), "parse", raw=self.raw, database=full_database, target=full_target, as_of=self.as_of
+        )
         for _ in range(self.runs):
             full_database.unlink(missing_ok=True)
             for timing in (full_cold, full_warm):
-                self.dbt(timing, "build", raw=self.raw, database=full_database, target=full_target, as_of=self.as_of)
+                self.dbt(
+                    timing,
+                    "build",
+                    raw=self.raw,
+                    database=full_database,
+                    target=full_target,
+                    as_of=self.as_of,
+                )
             database.unlink(missing_ok=True)
             self.dbt(
                 cold, "build", *NO_TESTS, raw=self.raw, database=database, target=target, as_of=self.as_of
@@ -207,6 +224,7 @@ class Bench:
             "dbt": {"cold": cold, "warm": warm},
             "whole_build": {"cold": full_cold, "warm": full_warm},
             "raw_scans": raw_scans.summary(raw_scans.raw_scans(full_target)),
+            "raw_scan_nodes": raw_scans.raw_scans(full_target),
             "alternatives": {"single": single, "pandas": pandas},
             "dbt_parse": parse,
         }

@@ -44,17 +44,17 @@ previous as (
 ),
 {%- else %}
 
-previous as (
+    previous as (
 
-    select
-        cast(null as timestamp) as run_started_at,
-        cast(null as date) as as_of_date,
-        cast(null as double precision) as profit_level_1_share,
-        cast(null as double precision) as profit_level_2_share,
-        cast(null as double precision) as profit_level_3_share
-    where 1 = 0
+        select
+            cast(null as timestamp) as run_started_at,
+            cast(null as date) as as_of_date,
+            cast(null as double precision) as profit_level_1_share,
+            cast(null as double precision) as profit_level_2_share,
+            cast(null as double precision) as profit_level_3_share
+        where 1 = 0
 
-),
+    ),
 {%- endif %}
 
 final as (
@@ -65,11 +65,11 @@ final as (
         cast('{{ feature_window().end }}' as date) as as_of_date,
         cast(counted.rows_written as {{ dbt.type_bigint() }}) as rows_written,
         {%- for level in [1, 2, 3] %}
-        cast(counted.level_{{ level }}_rows as double precision)
-        / nullif(counted.rows_written, 0) as profit_level_{{ level }}_share,
+            cast(counted.level_{{ level }}_rows as double precision)
+            / nullif(counted.rows_written, 0) as profit_level_{{ level }}_share,
         {%- endfor %}
         {%- for level in [1, 2, 3] %}
-        previous.profit_level_{{ level }}_share as previous_profit_level_{{ level }}_share,
+            previous.profit_level_{{ level }}_share as previous_profit_level_{{ level }}_share,
         {%- endfor %}
         previous.run_started_at as previous_run_started_at,
         previous.as_of_date as previous_as_of_date,

@@ -8,28 +8,33 @@
 ) }}
 
 {%- set settings = volume_guard_settings() -%}
-{%- set mart_history = adapter.get_relation(this.database, this.schema, 'monitoring_mart_volumes') if execute and flags.WHICH in ['build', 'run'] else none -%}
+{%- set mart_history = none -%}
+{%- if execute and flags.WHICH in ['build', 'run'] -%}
+    {%- set mart_history = adapter.get_relation(this.database, this.schema, 'monitoring_mart_volumes') -%}
+{%- endif -%}
 {%- set tables = ['users', 'orders', 'order_items', 'events', 'products', 'inventory_items', 'distribution_centers'] %}
 
 with
 
 {% for table in tables -%}
-{{ table }}_profile as (
+    {{ table }}_profile as (
 
-    select '{{ table }}' as table_name, sum(rows_read) as rows_read
-    from {{ ref('profile_thelook__' ~ table) }}
+        select
+            '{{ table }}' as table_name,
+            sum(rows_read) as rows_read
+        from {{ ref('profile_thelook__' ~ table) }}
 
-),
+    ),
 
 {% endfor -%}
 
 rows_read as (
 
     {%- for table in tables %}
-    select * from {{ table }}_profile
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select * from {{ table }}_profile
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 
 ),
@@ -58,16 +63,16 @@ previous as (
 ),
 {%- else %}
 
-previous as (
+    previous as (
 
-    select
-        cast(null as {{ type_text() }}) as table_name,
-        cast(null as {{ dbt.type_bigint() }}) as rows_read,
-        cast(null as timestamp) as run_started_at,
-        cast(null as date) as as_of_date
-    where 1 = 0
+        select
+            cast(null as {{ type_text() }}) as table_name,
+            cast(null as {{ dbt.type_bigint() }}) as rows_read,
+            cast(null as timestamp) as run_started_at,
+            cast(null as date) as as_of_date
+        where 1 = 0
 
-),
+    ),
 {%- endif %}
 
 final as (

@@ -30,6 +30,4 @@ def parquet_file_is_complete(path: str) -> bool:
 
 class Plugin(BasePlugin):
     def configure_connection(self, conn) -> None:
-        conn.create_function(
-            "parquet_file_is_complete", parquet_file_is_complete, ["VARCHAR"], "BOOLEAN"
-        )
+        conn.create_function("parquet_file_is_complete", parquet_file_is_complete, ["VARCHAR"], "BOOLEAN")
