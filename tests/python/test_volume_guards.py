@@ -42,8 +42,8 @@ def keep_rows(path: Path, share_kept: float) -> None:
     Path(f"{path}.tmp").replace(path)
 
 
-def build(project, check: bool = True, **vars) -> subprocess.CompletedProcess:
-    return project.run(*BUILD, vars={"as_of_date": AS_OF, **vars}, check=check)
+def build(project, check: bool = True, as_of: str = AS_OF, **vars) -> subprocess.CompletedProcess:
+    return project.run(*BUILD, vars={"as_of_date": as_of, **vars}, check=check)
 
 
 def stopped_by_guard(result: subprocess.CompletedProcess, project, table: str) -> None:
@@ -126,12 +126,13 @@ def test_share_shift_warns(parquet_project):
     # 40% of the order items gone (within the shrink allowed): fewer customers at levels 2 and 3.
     items = next((project.raw_dir / "order_items").glob("*.parquet"))
     keep_rows(items, 0.6)
-    result = build(project, max_profit_level_share_shift=0.01)
+    # The next weeks (a rebuild of the same week after a change is another issue's: the snapshot).
+    result = build(project, as_of="2026-07-07", max_profit_level_share_shift=0.01)
     assert project.results()["warn_profit_level_shares_moved"]["status"] == "warn"
     assert "customer_features: profit level 1 holds" in result.stdout
     assert "--vars '{max_profit_level_share_shift: 1}'" in result.stdout
     # With the default (ten points) the same move is within bounds.
-    build(project)
+    build(project, as_of="2026-07-14")
     assert project.results()["warn_profit_level_shares_moved"]["status"] == "pass"
 
 
