@@ -44,7 +44,6 @@ raw_rows as (
 
     select
         {{ key }} as raw_key,
-        cast({{ key }} as {{ dbt.type_bigint() }}) as staged_key,
         {{ row_fingerprint(raw_columns()[table]) }} as row_fingerprint,
         {%- for name, condition in row_checks.items() %}
         case when not coalesce({{ condition }}, false) then 1 else 0 end as {{ name }},
@@ -52,7 +51,12 @@ raw_rows as (
         {%- if owner %}
         cast({{ owner }} as {{ dbt.type_bigint() }}) as owner_id,
         {%- endif %}
-        {{ to_utc_timestamp('created_at') if has_created_at else 'cast(null as timestamp)' }} as created_at
+        {%- if has_created_at %}
+        {{ to_utc_timestamp('created_at') }} as created_at,
+        {%- else %}
+        cast(null as timestamp) as created_at,
+        {%- endif %}
+        cast({{ key }} as {{ dbt.type_bigint() }}) as staged_key
     from source
 
 ),
@@ -106,16 +110,18 @@ profile as (
         count(*) - count(raw_key) as rows_with_null_key,
         count(raw_key)
         - count(distinct case when raw_key is not null then row_fingerprint end) as duplicate_rows,
-        count(distinct case when raw_key is not null then row_fingerprint end)
-        - count(distinct raw_key) as conflicting_versions,
         {%- for name in row_checks %}
         coalesce(sum({{ name }}), 0) as {{ name }},
         {%- endfor %}
         {%- if owner %}
         coalesce(sum(for_unknown_users), 0) as for_unknown_users,
         {%- endif %}
+        {%- if has_created_at %}
         {#- Staging keeps each key's latest created_at: a key is in the future when any row is. #}
-        count(distinct case when created_at > {{ utc_now() }} then staged_key end) as created_in_the_future
+        count(distinct case when created_at > {{ utc_now() }} then staged_key end) as created_in_the_future,
+        {%- endif %}
+        count(distinct case when raw_key is not null then row_fingerprint end)
+        - count(distinct raw_key) as conflicting_versions
     from rows_checked
     {%- if per_key %}
     group by staged_key
