@@ -5,12 +5,16 @@
 For each size it generates a dataset with the project's generator (timed: rows per second),
 then times, each in a fresh process whose peak resident memory is read from the kernel:
 
-- `dbt build` of customer_features and everything upstream, without tests: cold (new DuckDB
-  file, no parse cache) and warm (the same file and parse cache again);
+- the whole `dbt build`, every data test, unit test and the snapshot, as the weekly job and
+  `make run` run it: cold (new DuckDB file) and warm (the same file again), with the number of
+  times it reads each raw table (bench/raw_scans.py, from the build's manifest and run results);
+- `dbt build` of customer_features and everything upstream, without tests (the models alone):
+  cold (new DuckDB file) and warm (the same file again);
 - bench/single_query.py: the features in one hand-written DuckDB statement (the lower bound);
 - bench/pandas_features.py: the features in plain pandas;
 - the weekly incremental run: bench/weekly_delivery.py appends a week of events as a new file,
-  then `dbt build` (incremental) and `dbt build --full-refresh`, each from the same database.
+  then `dbt build` (incremental) and `dbt build --full-refresh`, each from the same database,
+  models only; and the whole weekly `dbt build` (incremental, with every test) once per run.
 
 It checks that the three implementations give the same features, and that the incremental
 run gives the same mart as the full refresh, then writes docs/benchmarks.md, docs/benchmarks.png
@@ -46,6 +50,7 @@ sys.path.insert(0, str(BENCH_DIR))
 
 import compare  # noqa: E402
 import pandas_features  # noqa: E402
+import raw_scans  # noqa: E402
 from weekly_delivery import deliver_week  # noqa: E402
 
 
@@ -59,6 +64,7 @@ class Timing:
     model_seconds: list[float] = field(default_factory=list)  # the events model, from run_results.json
     run_seconds: list[float] = field(default_factory=list)  # dbt's own elapsed_time: the run after parsing
     check_seconds: list[float] = field(default_factory=list)  # the on-run-start check of the raw files
+    test_seconds: list[float] = field(default_factory=list)  # node time of the data and unit tests
 
     @property
     def median(self) -> float:
@@ -138,6 +144,13 @@ class Bench:
         timing.check_seconds.append(
             sum(r["execution_time"] for r in run_results["results"] if "on-run-start" in r["unique_id"])
         )
+        timing.test_seconds.append(
+            sum(
+                r["execution_time"]
+                for r in run_results["results"]
+                if r["unique_id"].startswith(("test.", "unit_test."))
+            )
+        )
 
     def python(self, timing: Timing, script: str, *args: str) -> None:
         self.measure(timing, [sys.executable, str(BENCH_DIR / script), *args])
@@ -172,13 +185,31 @@ class Bench:
     def implementations(self) -> dict:
         """dbt cold and warm, the single query and pandas, taking turns so that they share the noise."""
         parse, cold, warm, single, pandas = Timing(), Timing(), Timing(), Timing(), Timing()
+        full_cold, full_warm = Timing(), Timing()
+        full_database, full_target = self.work / "dbt-full.duckdb", self.work / "target-full"
         database, target = self.work / "dbt.duckdb", self.work / "target"
         limits = ["--memory-limit", self.args.memory_limit, "--threads", str(self.args.threads)]
         as_of = self.as_of.isoformat()
         # dbt's parse cache, as any run after a project's first has it: timed on its own, then kept.
         shutil.rmtree(target, ignore_errors=True)
         self.dbt(parse, "parse", raw=self.raw, database=database, target=target, as_of=self.as_of)
+        shutil.rmtree(full_target, ignore_errors=True)
+        self.dbt(
+            Timing(), "parse", raw=self.raw, database=full_database, target=full_target, as_of=self.as_of
+        )
         for _ in range(self.runs):
+            full_database.unlink(missing_ok=True)
+            for timing in (full_cold, full_warm):
+                self.dbt(
+                    timing,
+                    "build",
+                    raw=self.raw,
+                    database=full_database,
+                    target=full_target,
+                    as_of=self.as_of,
+                )
+                if timing is full_cold:  # what a cold build reads; a warm one reads events incrementally
+                    cold_scans = raw_scans.raw_scans(full_target)
             database.unlink(missing_ok=True)
             self.dbt(
                 cold, "build", *NO_TESTS, raw=self.raw, database=database, target=target, as_of=self.as_of
@@ -193,6 +224,9 @@ class Bench:
             self.python(pandas, "pandas_features.py", str(self.raw), as_of, str(self.work / "pandas.parquet"))
         return {
             "dbt": {"cold": cold, "warm": warm},
+            "whole_build": {"cold": full_cold, "warm": full_warm},
+            "raw_scans": raw_scans.summary(cold_scans),
+            "raw_scan_nodes": cold_scans,
             "alternatives": {"single": single, "pandas": pandas},
             "dbt_parse": parse,
         }
@@ -218,9 +252,13 @@ class Bench:
         shutil.rmtree(target, ignore_errors=True)
         # Parse once for the new as_of_date, so that both kinds of run start from the parse cache.
         self.dbt(Timing(), "parse", raw=next_raw, database=base, target=target, as_of=next_as_of)
-        incremental, full = Timing(), Timing()
+        incremental, full, weekly = Timing(), Timing(), Timing()
         runs = {}
         for _ in range(self.runs):  # taking turns, so that both kinds share the noise
+            database = self.work / "weekly.duckdb"
+            shutil.copyfile(base, database)
+            self.dbt(weekly, "build", raw=next_raw, database=database, target=target, as_of=next_as_of)
+            weekly_scans = raw_scans.summary(raw_scans.raw_scans(target))
             for kind, timing, flags in (
                 ("incremental", incremental, []),
                 ("full_refresh", full, ["--full-refresh"]),
@@ -249,6 +287,8 @@ class Bench:
         )
         return {
             "delivered": delivered,
+            "weekly_with_tests": weekly,
+            "weekly_raw_scans": weekly_scans,
             "incremental": incremental,
             "full_refresh": full,
             "scan": {kind: run["scan"] for kind, run in runs.items()},

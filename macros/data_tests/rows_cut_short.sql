@@ -1,4 +1,4 @@
-{#- Engine-specific bodies of the generic test `rows_cut_short` (tests/generic/rows_cut_short.sql). -#}
+{#- CSV rows cut short, one row each, per engine; the raw-table profiles count them (profile_raw_table). -#}
 {% macro default__test_rows_cut_short(model) %}
     select 1 as row_cut_short
     where 1 = 0

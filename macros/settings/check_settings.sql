@@ -9,6 +9,7 @@
         {%- do as_of_date() -%}
         {%- do profit_level_thresholds() -%}
         {%- do events_lookback_days() -%}
+        {%- do volume_guard_settings() -%}
         {#- The sources' schema (source YAML cannot call macros) must be what raw_schema reads. -#}
         {%- set schema = raw_schema() -%}
         {%- for source in graph.sources.values() if source.source_name == 'thelook' and source.schema != schema -%}

@@ -13,16 +13,25 @@
 
 {% macro duckdb__check_raw_files() -%}
     {%- if execute -%}
+        {%- set has_footer_check = run_query(
+            "select count(*) from duckdb_functions() where function_name = 'parquet_file_is_complete'"
+        ).columns[0].values()[0] > 0 -%}
         {%- for table, expected in raw_columns().items() -%}
             {#- Lists the files and decides the format, or stops naming the folder. -#}
             {%- set raw = raw_table_files(table) -%}
             {%- set files = raw.files -%}
             {%- if raw.format == 'parquet' -%}
-                {#- A truncated file loses its footer, which ends with the magic bytes. -#}
-                {%- set broken = run_query(
-                    "select filename from read_blob(" ~ sql_string_list(files) ~ ")"
-                    ~ " where content[1:4] <> 'PAR1'::blob or content[-4:] <> 'PAR1'::blob order by filename"
-                ).columns[0].values() -%}
+                {#- A truncated file loses its footer, which ends with the magic bytes. The profile's
+                    plugin (customer_mart.duckdb_plugin) reads the 8 bytes that say so; a profile
+                    without it falls back to reading every file whole. -#}
+                {%- if has_footer_check -%}
+                    {%- set broken_query = "select file from unnest(" ~ sql_string_list(files) ~ ") as listed(file)"
+                        ~ " where not parquet_file_is_complete(file) order by file" -%}
+                {%- else -%}
+                    {%- set broken_query = "select filename from read_blob(" ~ sql_string_list(files) ~ ")"
+                        ~ " where content[1:4] <> 'PAR1'::blob or content[-4:] <> 'PAR1'::blob order by filename" -%}
+                {%- endif -%}
+                {%- set broken = run_query(broken_query).columns[0].values() -%}
                 {%- if broken | length > 0 -%}
                     {{ exceptions.raise_compiler_error(
                         "raw table " ~ table ~ ": file " ~ broken[0] ~ " is not a complete Parquet file"
@@ -31,13 +40,8 @@
                 {%- endif -%}
             {%- endif -%}
             {%- for file in files -%}
-                {%- if raw.format == 'csv' -%}
-                    {#- null_padding as the source reads it: a small file whose last line is cut short
-                        must not fail the dialect detection. -#}
-                    {%- set reader = "read_csv(" ~ sql_string(file) ~ ", header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"', null_padding = true)" -%}
-                {%- else -%}
-                    {%- set reader = "read_parquet(" ~ sql_string(file) ~ ")" -%}
-                {%- endif -%}
+                {#- Read as the sources read it (raw_reader: one place for the read options). -#}
+                {%- set reader = raw_reader(table, files=[file]) -%}
                 {%- set found = run_query("describe select * from " ~ reader).columns[0].values() | list -%}
                 {%- set missing = expected | reject('in', found) | list -%}
                 {%- if missing | length > 0 -%}

@@ -1,3 +1,8 @@
+-- The volume guard on the raw tables runs first: an empty or shrunken table stops the build
+-- before this table is replaced (test raw_tables_not_empty_or_shrunk).
+{%- if model.resource_type != 'unit_test' %}
+-- depends_on: {{ ref('monitoring_raw_table_volumes') }}
+{%- endif %}
 {{ config(
     dist='user_id',
     sort=['profit_level', 'nearest_dc_id'],

@@ -1,0 +1,96 @@
+-- The run history of the raw tables: one row per raw table per build, appended, never refreshed.
+-- Each row carries the rows the last successful build read (the last build whose mart was
+-- written, in monitoring_mart_volumes), which the guard compares with.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    full_refresh=false,
+) }}
+
+{%- set settings = volume_guard_settings() -%}
+{%- set mart_history = none -%}
+{%- if execute and flags.WHICH in ['build', 'run'] -%}
+    {%- set mart_history = adapter.get_relation(this.database, this.schema, 'monitoring_mart_volumes') -%}
+{%- endif -%}
+{%- set tables = ['users', 'orders', 'order_items', 'events', 'products', 'inventory_items', 'distribution_centers'] %}
+
+with
+
+{% for table in tables -%}
+    {{ table }}_profile as (
+
+        select
+            '{{ table }}' as table_name,
+            sum(rows_read) as rows_read
+        from {{ ref('profile_thelook__' ~ table) }}
+
+    ),
+
+{% endfor -%}
+
+rows_read as (
+
+    {%- for table in tables %}
+        select * from {{ table }}_profile
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+
+),
+
+{%- if is_incremental() and mart_history is not none %}
+
+last_success as (
+
+    select invocation_id, run_started_at, as_of_date
+    from {{ mart_history }}
+    where run_started_at = (select max(run_started_at) from {{ mart_history }})
+
+),
+
+previous as (
+
+    select
+        history.table_name,
+        history.rows_read,
+        last_success.run_started_at,
+        last_success.as_of_date
+    from {{ this }} as history
+    inner join last_success
+        on history.invocation_id = last_success.invocation_id
+
+),
+{%- else %}
+
+    previous as (
+
+        select
+            cast(null as {{ type_text() }}) as table_name,
+            cast(null as {{ dbt.type_bigint() }}) as rows_read,
+            cast(null as timestamp) as run_started_at,
+            cast(null as date) as as_of_date
+        where 1 = 0
+
+    ),
+{%- endif %}
+
+final as (
+
+    select
+        cast('{{ invocation_id }}' as {{ type_text() }}) as invocation_id,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as run_started_at,
+        cast('{{ feature_window().end }}' as date) as as_of_date,
+        cast(rows_read.table_name as {{ type_text() }}) as table_name,
+        cast(coalesce(rows_read.rows_read, 0) as {{ dbt.type_bigint() }}) as rows_read,
+        cast(previous.rows_read as {{ dbt.type_bigint() }}) as previous_rows_read,
+        previous.run_started_at as previous_run_started_at,
+        previous.as_of_date as previous_as_of_date,
+        cast({{ settings.max_raw_table_shrink }} as double precision) as max_shrink
+    from rows_read
+    left join previous
+        on rows_read.table_name = previous.table_name
+
+)
+
+select * from final

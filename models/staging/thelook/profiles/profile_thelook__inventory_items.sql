@@ -1,0 +1,1 @@
+{{ profile_raw_table('inventory_items', 'id') }}

@@ -1,0 +1,1 @@
+{{ profile_raw_table('orders', 'order_id') }}

@@ -1,0 +1,1 @@
+{{ profile_raw_table('products', 'id') }}

@@ -1,0 +1,193 @@
+"""Volume guards with a run history: every build appends what it read and wrote to
+monitoring_raw_table_volumes and monitoring_mart_volumes; an empty raw table, or one that shrank by
+more than `max_raw_table_shrink` against the last successful build, stops the build before
+customer_features is replaced (the previous mart stays), and a profit level whose share moved by
+more than `max_profit_level_share_shift` warns. Each message says how to override. On DuckDB
+(Parquet and CSV) and on PostgreSQL loaded by `customer-mart load`.
+
+Unit tests are left out of these builds (`--exclude resource_type:unit_test`): they do not read
+the raw data, and test_end_to_end.py runs them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import BIN_DIR, PROJECT_DIR
+
+sys.path.insert(0, str(PROJECT_DIR / "bench"))
+import raw_scans  # noqa: E402
+
+AS_OF = "2026-06-30"
+BUILD = ("build", "--exclude", "resource_type:unit_test")
+
+
+def mart(project) -> dict[int, tuple]:
+    return {r["user_id"]: tuple(r.values()) for r in project.query("select * from customer_features")}
+
+
+def keep_rows(path: Path, share_kept: float) -> None:
+    """Rewrite one Parquet file with only its first rows (0: none, the header only)."""
+    with duckdb.connect() as con:
+        rows = con.execute(f"select count(*) from read_parquet('{path}')").fetchone()[0]
+        con.execute(
+            f"copy (select * from read_parquet('{path}') limit {int(rows * share_kept)}) "
+            f"to '{path}.tmp' (format parquet)"
+        )
+    Path(f"{path}.tmp").replace(path)
+
+
+def build(project, check: bool = True, as_of: str = AS_OF, **vars) -> subprocess.CompletedProcess:
+    return project.run(*BUILD, vars={"as_of_date": as_of, **vars}, check=check)
+
+
+def stopped_by_guard(result: subprocess.CompletedProcess, project, table: str) -> None:
+    assert result.returncode != 0
+    assert f"raw table {table}: " in result.stdout
+    assert "--vars '{max_raw_table_shrink: 1}'" in result.stdout
+    results = project.results()
+    assert results["raw_tables_not_empty_or_shrunk"]["status"] == "fail"
+    assert results["customer_features"]["status"] == "skipped"
+
+
+@pytest.fixture
+def parquet_project(dbt_project, small_generated_dir, tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(small_generated_dir, raw)
+    return dbt_project(raw)
+
+
+def test_history_and_shrink_guard_on_duckdb(parquet_project):
+    project = parquet_project
+    build(project)
+    # The same build reads each raw table at most twice (bench/raw_scans.py, from its artefacts),
+    # except users (customer_features_covers_population recomputes the population from staging)
+    # and distribution_centers (two relationships tests on 10 rows).
+    scans = raw_scans.summary(raw_scans.raw_scans(project.workdir / "target"))
+    assert {table: counts["full"] for table, counts in scans.items()} == {
+        "distribution_centers": 4,
+        "events": 2,
+        "inventory_items": 2,
+        "order_items": 2,
+        "orders": 1,
+        "products": 1,
+        "users": 3,
+    }
+    build(project)  # a rerun on the same data passes and adds a run
+    runs = project.query(
+        "select invocation_id, count(*) as tables, min(rows_read) as fewest,"
+        " count(previous_rows_read) as compared from monitoring_raw_table_volumes"
+        " group by invocation_id order by min(run_started_at)"
+    )
+    assert [(r["tables"], r["compared"]) for r in runs] == [(7, 0), (7, 7)]
+    assert all(r["fewest"] > 0 for r in runs)
+    shares = project.query("select * from monitoring_mart_volumes order by run_started_at")
+    assert len(shares) == 2 and shares[0]["rows_written"] == shares[1]["rows_written"] > 0
+    total = sum(shares[1][f"profit_level_{level}_share"] for level in (1, 2, 3))
+    assert abs(total - 1) < 1e-9
+    assert shares[1]["previous_profit_level_1_share"] == shares[0]["profit_level_1_share"]
+    before = mart(project)
+
+    # Users shrink to a third: stopped, the mart as it was.
+    users = next((project.raw_dir / "users").glob("*.parquet"))
+    original = users.read_bytes()
+    keep_rows(users, 1 / 3)
+    result = build(project, check=False)
+    stopped_by_guard(result, project, "users")
+    assert mart(project) == before
+
+    # The failed build does not become the reference: still compared with the last good one.
+    result = build(project, check=False)
+    stopped_by_guard(result, project, "users")
+    assert "read 2000" in result.stdout
+
+    # A 0-row Parquet file: stopped, naming the table.
+    keep_rows(users, 0)
+    result = build(project, check=False)
+    stopped_by_guard(result, project, "users")
+    assert "raw table users: 0 rows read" in result.stdout
+    assert mart(project) == before
+
+    # Deliberate: the override lets the shrunk table through.
+    users.write_bytes(original)
+    keep_rows(users, 1 / 3)
+    build(project, max_raw_table_shrink=1)
+    assert len(mart(project)) < len(before)
+
+
+def test_share_shift_warns(parquet_project):
+    project = parquet_project
+    build(project)
+    # 40% of the order items gone (within the shrink allowed): fewer customers at levels 2 and 3.
+    items = next((project.raw_dir / "order_items").glob("*.parquet"))
+    keep_rows(items, 0.6)
+    # The next weeks (a rebuild of the same week after a change is another issue's: the snapshot).
+    result = build(project, as_of="2026-07-07", max_profit_level_share_shift=0.01)
+    assert project.results()["warn_profit_level_shares_moved"]["status"] == "warn"
+    assert "customer_features: profit level 1 holds" in result.stdout
+    assert "--vars '{max_profit_level_share_shift: 1}'" in result.stdout
+    # With the default (ten points) the same move is within bounds.
+    build(project, as_of="2026-07-14")
+    assert project.results()["warn_profit_level_shares_moved"]["status"] == "pass"
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", "-0.1"])
+def test_guard_vars_are_checked(parquet_project, value):
+    result = parquet_project.run("compile", vars={"max_raw_table_shrink": value}, check=False)
+    assert result.returncode != 0
+    assert (
+        f'setting max_raw_table_shrink (var max_raw_table_shrink) is "{value}": '
+        "must be a number from 0 to 1 (a share: 0.5 is 50%)"
+    ) in result.stdout
+
+
+def test_header_only_csv_stops_the_build(dbt_project, official_sample_dir, tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(official_sample_dir, raw)
+    project = dbt_project(raw, file_format="csv")
+    build(project)
+    before = mart(project)
+    users = next((raw / "users").glob("*.csv"))
+    users.write_text(users.read_text().splitlines(keepends=True)[0])
+    result = build(project, check=False)
+    stopped_by_guard(result, project, "users")
+    assert "raw table users: 0 rows read" in result.stdout
+    assert mart(project) == before
+
+
+def test_shrink_guard_on_postgres(postgres_server, dbt_project, small_generated_dir, tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(small_generated_dir, raw)
+    database = postgres_server.create_database("volume_guards")
+
+    def load() -> None:
+        subprocess.run(
+            [str(BIN_DIR / "customer-mart"), "load", "--target", "postgres", "--raw-dir", str(raw)],
+            env={"PATH": str(BIN_DIR), **postgres_server.env(database)},
+            check=True,
+            capture_output=True,
+        )
+
+    def rows() -> dict[int, tuple]:
+        found = postgres_server.query(database, "select * from customer_mart.customer_features")
+        return {r["user_id"]: tuple(r.values()) for r in found}
+
+    env = {**postgres_server.env(database), "PGSCHEMA": "customer_mart", "RAW_SCHEMA": "thelook_raw"}
+    project = dbt_project(raw, target="postgres", extra_env=env)
+    load()
+    build(project)
+    before = rows()
+    keep_rows(next((raw / "events").glob("*.parquet")), 0.4)
+    load()
+    result = build(project, check=False)
+    stopped_by_guard(result, project, "events")
+    assert rows() == before
+    history = postgres_server.query(
+        database, "select count(*) as n from customer_mart.monitoring_raw_table_volumes"
+    )
+    assert history[0]["n"] == 14
