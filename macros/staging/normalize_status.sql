@@ -1,11 +1,19 @@
+{#- The five statuses of TheLook's orders and order items, as staging spells them. -#}
+{% macro order_statuses() -%}
+    {{ return(['Complete', 'Cancelled', 'Returned', 'Processing', 'Shipped']) }}
+{%- endmacro %}
+
+{#- The statuses as a SQL list, `('Complete', ...)`, for `in` tests. -#}
+{% macro order_statuses_sql() -%}
+    ({%- for status in order_statuses() %}'{{ status }}'{{ ", " if not loop.last }}{% endfor -%})
+{%- endmacro %}
+
 {% macro normalize_status(column) -%}
     {%- set key = "replace(lower(trim(cast(" ~ column ~ " as " ~ type_text() ~ "))), ' ', '')" -%}
     case {{ key }}
-        when 'complete' then 'Complete'
-        when 'cancelled' then 'Cancelled'
-        when 'returned' then 'Returned'
-        when 'processing' then 'Processing'
-        when 'shipped' then 'Shipped'
+        {%- for status in order_statuses() %}
+        when '{{ status | lower }}' then '{{ status }}'
+        {%- endfor %}
         else {{ clean_text(column) }}
     end
 {%- endmacro %}

@@ -1,4 +1,4 @@
-{%- set statuses = "('Complete', 'Cancelled', 'Returned', 'Processing', 'Shipped')" -%}
+{%- set statuses = order_statuses_sql() -%}
 {{ profile_raw_table(
     'order_items',
     'id',
