@@ -64,7 +64,8 @@ summary: setup
 lint: setup
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
-	DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests/marts analyses
+	# The profiles compile per file format: the fixture's CSV files stand in for the raw data.
+	DUCKDB_PATH=:memory: RAW_DATA_DIR=tests/fixtures/official-sample-3k $(BIN)/sqlfluff lint models tests/marts analyses
 	DUCKDB_PATH=:memory: $(BIN)/dbt-score lint --run-dbt-parse --show failing-items
 	$(BIN)/actionlint
 
@@ -74,7 +75,7 @@ actionlint: setup
 
 format: setup
 	$(BIN)/ruff format src tests bench scripts
-	DUCKDB_PATH=:memory: $(BIN)/sqlfluff fix models tests/marts analyses
+	DUCKDB_PATH=:memory: RAW_DATA_DIR=tests/fixtures/official-sample-3k $(BIN)/sqlfluff fix models tests/marts analyses
 
 # Terraform fmt/init/validate/plan (offline) and checkov, in its own virtual environment.
 infra-check:
@@ -101,7 +102,7 @@ check: setup
 	@changed=$$( { git diff --name-only HEAD -- models analyses tests/marts; \
 		git ls-files --others --exclude-standard -- models analyses tests/marts; } | grep '\.sql$$' | sort -u ); \
 	if [ -n "$$changed" ]; then echo "sqlfluff lint $$changed"; \
-		DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint $$changed; else echo "sqlfluff: no changed SQL"; fi
+		DUCKDB_PATH=:memory: RAW_DATA_DIR=tests/fixtures/official-sample-3k $(BIN)/sqlfluff lint $$changed; else echo "sqlfluff: no changed SQL"; fi
 	test -d $(CHECK_DIR)/raw/users || \
 		$(BIN)/customer-mart generate --users $(CHECK_USERS) --seed $(SEED) --out $(CHECK_DIR)/raw
 	RAW_DATA_DIR=$(CHECK_DIR)/raw DUCKDB_PATH=$(CHECK_DIR)/warehouse.duckdb AS_OF_DATE=$(CHECK_AS_OF) $(BIN)/dbt build

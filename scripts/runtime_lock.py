@@ -56,8 +56,10 @@ def main() -> int:
         if match:
             current = canonical(match.group(1))
             blocks[current] = [line]
-        elif current and line.startswith("    "):
+        elif current and line.lstrip().startswith("--hash="):
             blocks[current].append(line)
+        elif current and line.startswith("    "):
+            pass  # pip-compile's "# via" notes name development packages too: left out here
         else:
             current = None
     missing = sorted(needed - set(blocks))
