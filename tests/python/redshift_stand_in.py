@@ -18,7 +18,7 @@ or answered by objects that `install_shims` creates once in the database, as an 
   the Glue database it names is recorded in `svv_external_schemas`, as Redshift does.
 - `pg_catalog.svv_external_columns`: Redshift's catalog of external columns; read from a shim view
   in `public` (empty: the raw tables are plain tables here, found through information_schema).
-- `getdate()`, `pg_get_late_binding_view_cols()`, `svv_external_schemas`, `svv_relation_privileges`:
+- `getdate()`, `strtol(text, 16)`, `pg_get_late_binding_view_cols()`, `svv_external_schemas`, `svv_relation_privileges`:
   shims in `public` that answer from PostgreSQL's own catalog (the late-binding view columns come
   back empty: PostgreSQL's views are bound, and information_schema lists their columns).
 
@@ -56,6 +56,12 @@ EXTERNAL_SCHEMA = re.compile(
 SHIMS = """
 create or replace function public.getdate() returns timestamp
     language sql stable as $$ select localtimestamp $$;
+
+-- Redshift's strtol(text, base), for the base 16 the events fingerprint uses (up to 15 hex digits).
+create or replace function public.strtol(value text, base integer) returns bigint
+    language sql immutable as $$
+        select case when base = 16 then ('x' || lpad(value, 16, '0'))::bit(64)::bigint end
+    $$;
 
 create or replace function public.pg_get_late_binding_view_cols() returns setof record
     language sql stable as $$

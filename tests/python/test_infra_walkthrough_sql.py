@@ -100,11 +100,17 @@ def bootstrap_for_postgres(plan: dict) -> tuple[list[str], list[str]]:
     return statements, skipped
 
 
-def mart_columns() -> list[tuple[str, str]]:
-    """customer_features' contract: (column, data_type), as the build creates the table."""
+def mart_columns(target_type: str = "redshift") -> list[tuple[str, str]]:
+    """customer_features' contract: (column, data_type), as the build creates the table; a type
+    written per target (Jinja on `target.type`) is rendered for `target_type`."""
+    import jinja2
+
     models = yaml.safe_load((ROOT / "models" / "marts" / "_marts__models.yml").read_text())["models"]
     (mart,) = [m for m in models if m["name"] == "customer_features"]
-    return [(c["name"], c["data_type"]) for c in mart["columns"]]
+    target = {"type": target_type}
+    return [
+        (c["name"], jinja2.Template(c["data_type"]).render(target=target).strip()) for c in mart["columns"]
+    ]
 
 
 def run(connection, sql: str, role: str | None = None) -> list[tuple]:

@@ -30,6 +30,9 @@ from conftest import PROJECT_DIR, DbtProject
 
 AS_OF = {"as_of_date": "2026-06-30"}
 CHANGED = "int_customers_return_rate"
+# The changed model and what depends on it: the mart, its snapshot, and the mart volume history
+# (models/monitoring), which records each build of the mart.
+SELECTED = {CHANGED, "customer_features", "customer_features_snapshot", "monitoring_mart_volumes"}
 PROJECT_PARTS = ["dbt_project.yml", "models", "macros", "seeds", "snapshots", "analyses", "docs"]
 
 
@@ -123,7 +126,7 @@ def test_state_modified_selects_the_changed_model_and_what_depends_on_it(slim: d
         "--quiet",
     )
     selected = set(result.stdout.split())
-    assert selected == {CHANGED, "customer_features", "customer_features_snapshot"}
+    assert selected == SELECTED
 
     every_model = slim["pr"].run(
         "ls",
@@ -152,13 +155,13 @@ def test_defer_builds_only_the_selection_and_reads_the_parents_from_production(s
         vars=AS_OF,
     )
     built = {name for name, r in pr.results().items() if r["status"] in {"success", "pass"}}
-    assert {CHANGED, "customer_features", "customer_features_snapshot"} <= built
+    assert SELECTED <= built
     # Everything else that ran passed; the mart's exposures are no-ops in a build.
     statuses = {name: r["status"] for name, r in pr.results().items()}
     assert {s for name, s in statuses.items() if name not in built} <= {"no-op"}, statuses
 
     # The pull request's schema holds the selection only: every unchanged parent came from prod.
-    assert relations(pr, "pr_1") == {CHANGED, "customer_features", "customer_features_snapshot"}
+    assert relations(pr, "pr_1") == SELECTED
     assert {"int_customers_in_scope", "int_order_items_in_window", "stg_thelook__users"} <= relations(
         prod, "prod"
     )
