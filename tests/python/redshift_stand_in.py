@@ -18,9 +18,10 @@ or answered by objects that `install_shims` creates once in the database, as an 
   the Glue database it names is recorded in `svv_external_schemas`, as Redshift does.
 - `pg_catalog.svv_external_columns`: Redshift's catalog of external columns; read from a shim view
   in `public` (empty: the raw tables are plain tables here, found through information_schema).
-- `getdate()`, `strtol(text, 16)`, `pg_get_late_binding_view_cols()`, `svv_external_schemas`, `svv_relation_privileges`:
-  shims in `public` that answer from PostgreSQL's own catalog (the late-binding view columns come
-  back empty: PostgreSQL's views are bound, and information_schema lists their columns).
+- `getdate()`, `strtol(text, 16)`, `pg_get_late_binding_view_cols()`, `svv_external_schemas`,
+  `svv_relation_privileges`: shims in `public` that answer from PostgreSQL's own catalog (the
+  late-binding view columns come back empty: PostgreSQL's views are bound, and information_schema
+  lists their columns).
 
 Column types reach dbt as PostgreSQL's type OIDs, which are Redshift's too, named by
 redshift_connector's own table (`get_datatype_name`), as on a cluster.
