@@ -68,7 +68,7 @@
     {%- set others = now.keys() | reject('in', added) | sort | list -%}
     {#- The views over the raw files carry no file name: read the new files and the others apart. -#}
     {%- set new_files = raw_reader('events', files=added) -%}
-    {%- set order = 'created_at desc, user_id, traffic_source' -%}
+    {%- set order = event_copy_order() -%}
     {%- set changes -%}
         with
 

@@ -18,3 +18,13 @@
         and {{ condition }}
         {%- endif %}
 {%- endmacro %}
+
+{#-
+    Which copy of an event counts, as an `order by` for keep_one_per_key: the latest `created_at`
+    (a copy without one last), then the lower user id, then the first traffic source. The one
+    statement of the rule for stg_thelook__events (which breaks the remaining ties on session and
+    sequence number, columns the count does not read), the events model and its recount plan.
+-#}
+{% macro event_copy_order() -%}
+    created_at desc nulls last, user_id, traffic_source
+{%- endmacro %}

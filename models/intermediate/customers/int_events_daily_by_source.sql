@@ -59,7 +59,7 @@ events as (
 -- The latest copy of each event; copies tied on these three columns count the same.
 deduplicated as (
 
-    {{ keep_one_per_key('events', 'event_id', 'created_at desc nulls last, user_id, traffic_source') }}
+    {{ keep_one_per_key('events', 'event_id', event_copy_order()) }}
 
 ),
 

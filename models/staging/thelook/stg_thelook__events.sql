@@ -32,7 +32,7 @@ deduplicated as (
     {{ keep_one_per_key(
         'typed',
         'event_id',
-        'created_at desc nulls last, user_id, traffic_source, session_id, sequence_number'
+        event_copy_order() ~ ', session_id, sequence_number'
     ) }}
 
 ),
