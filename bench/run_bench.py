@@ -278,7 +278,7 @@ class Bench:
                 compiled = next((target / "compiled").rglob(f"{EVENTS_MODEL}.sql")).read_text()
                 runs[kind] = {"database": database, "compiled": compiled}
         for run in runs.values():
-            run["scan"] = scan_profile(run["compiled"], base, self.args)
+            run["scan"] = scan_profile(run["compiled"], run["database"], self.args)
         same = compare.differences(
             read_table(runs["incremental"]["database"]), read_table(runs["full_refresh"]["database"])
         )
