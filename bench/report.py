@@ -114,8 +114,8 @@ def missed_targets(result: dict) -> list[str]:
         lines.append(
             f"- *within 1.5x of the single query*: of a cold build's {p['wall']:.1f} s, "
             f"{p['startup']:.1f} s are dbt starting up and writing its artefacts, and "
-            f"{p['check']:.1f} s the check of the raw files before any model runs (it reads every "
-            f"Parquet file whole for its magic bytes); the models take the remaining {p['models']:.1f} s, "
+            f"{p['check']:.1f} s the checks of the raw files before any model runs (settings, each "
+            f"Parquet file's last bytes and footer); the models take the remaining {p['models']:.1f} s, "
             f"{p['models_vs_single']:.2f}x the single query, which writes no intermediate tables."
         )
     if q["pandas_vs_cold"] < 5:
@@ -383,8 +383,9 @@ def markdown(data: dict, chart: str) -> str:
         "",
         "Compared column by column (`bench/compare.py`): integers, text, dates and cents exactly, the",
         "distance within one rounding step at the metre, the return rate to 1e-12.",
-        "`tests/python/test_bench_implementations.py` and `tests/python/test_incremental.py` check",
-        "the same on small data with repeated, re-delivered and malformed rows, in `make test`.",
+        "`tests/python/test_bench_implementations.py` (run first by `make bench`) and",
+        "`tests/python/test_incremental.py` (in `make test`) check the same on small data with",
+        "repeated, re-delivered and malformed rows.",
         "",
         "## Reproduce",
         "",
@@ -433,11 +434,11 @@ def reading(results: list[dict]) -> list[str]:
         ]
     lines += [
         "- The events model reads the raw events with the day filter *below* its deduplication "
-        "(see its description in the dbt docs), so DuckDB applies the filter inside the Parquet "
-        "scan. The generator writes events in session order, not time order, so every row group "
-        "holds some recent events and is read, but only the matching rows leave the scan for the "
-        "deduplication. Raw files kept in time order (one file per weekly delivery, history sorted by "
-        "`created_at`) let DuckDB skip whole row groups by their statistics as well.",
+        "(see its description in the dbt docs). The table above says, from DuckDB's profile, how "
+        "many row groups and rows the Parquet scan read and passed on: the generator writes events "
+        "in session order, not time order, so every row group holds some recent events and is read. "
+        "Raw files kept in time order (one file per weekly delivery, history sorted by `created_at`) "
+        "let DuckDB skip whole row groups by their statistics.",
     ]
     return lines
 
