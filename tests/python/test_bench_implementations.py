@@ -1,4 +1,6 @@
-"""The benchmark's hand-written DuckDB query and pandas code compute the mart's exact features.
+"""The benchmark's hand-written DuckDB query and pandas code compute the mart's exact features;
+the bench's own machinery (the weekly run's recount check, pandas under its memory cap, the report
+and the README's speed paragraph) does what it says.
 
 `make bench` times them against dbt; this proves, on small data with repeated, re-delivered and
 malformed rows, that the three compute the same thing. It is a benchmark check, not a test of the
@@ -8,9 +10,13 @@ changed in the models does not also have to be restated in the benchmark's basel
 
 from __future__ import annotations
 
+import argparse
+import copy
 import datetime as dt
+import json
 import shutil
 import sys
+import time
 
 import duckdb
 import pandas as pd
@@ -21,6 +27,8 @@ sys.path.insert(0, str(PROJECT_DIR / "bench"))
 
 import compare  # noqa: E402
 import pandas_features  # noqa: E402
+import report  # noqa: E402
+import run_bench  # noqa: E402
 import single_query  # noqa: E402
 
 pytestmark = pytest.mark.bench
@@ -105,3 +113,157 @@ def test_the_comparison_sees_a_difference(mart):
     changed.loc[changed.index[1], "most_traffic_source"] = "Nowhere"
     found = compare.differences(mart, changed)
     assert [line.split(":")[0] for line in found] == ["purchase_amount_last_year", "most_traffic_source"]
+
+
+# ---------------------------------------------------------------- bench/run_bench.py and bench/report.py
+
+
+def bench_for(tmp_path, raw_dir, users: int = 2000, **settings) -> run_bench.Bench:
+    """A Bench on a copy of `raw_dir` (the weekly delivery writes into its raw folder)."""
+    args = argparse.Namespace(
+        work_dir=str(tmp_path / "bench"),
+        now=AS_OF.isoformat(),
+        seed=7,
+        runs=1,
+        memory_limit="1GB",
+        threads=2,
+        pandas_memory_cap_gb=16.0,
+        pandas_cap_from_users=10_000_000,
+        pandas_stall_seconds=120.0,
+    )
+    for name, value in settings.items():
+        setattr(args, name, value)
+    bench = run_bench.Bench(args, users)
+    bench.prepare()
+    shutil.copytree(raw_dir, bench.raw)
+    return bench
+
+
+def test_the_weekly_run_recounts_only_the_recent_days(small_generated_dir, tmp_path):
+    """The week lands where the base database was built from, so the events model takes its
+    incremental path in both weekly runs, and the scan profile sees the day filter."""
+    bench = bench_for(tmp_path, small_generated_dir)
+    bench.dbt(
+        run_bench.Timing(),
+        "build",
+        *run_bench.NO_TESTS,
+        raw=bench.raw,
+        database=bench.work / "dbt.duckdb",
+        target=bench.work / "target",
+        as_of=bench.as_of,
+    )
+    weekly = bench.incremental()
+    assert set(weekly["plan"]) == {"weekly_with_tests", "incremental"}
+    for plan in weekly["plan"].values():
+        assert plan.startswith("counting again from 2026-"), plan
+    assert weekly["differences"] == []
+    assert weekly["weekly_raw_scans"]["events"]["incremental"] >= 1
+    incremental, full = weekly["scan"]["incremental"], weekly["scan"]["full_refresh"]
+    assert incremental["rows_in_files"] == full["rows_in_files"] > 0
+    assert 0 < incremental["rows_out"] < full["rows_out"] == full["rows_in_files"]
+    assert 0 < full["mb_read"] <= full["mb_in_files"]
+    assert 0 < incremental["row_groups_scanned"] <= incremental["row_groups"]
+
+
+def test_a_weekly_run_that_counts_every_day_again_stops_the_bench():
+    line = (
+        "18:01:02  int_events_daily_by_source: counting every day again, 2 raw events file(s) counted "
+        "before changed or are gone, first /elsewhere/events-000000000000.parquet (a re-export, another "
+        "RAW_DATA_DIR or format, a removed file).\n"
+    )
+    with pytest.raises(RuntimeError, match="counting every day again, 2 raw events file"):
+        run_bench.recount_decision("18:01:01  Running with dbt\n" + line, "the weekly build")
+    with pytest.raises(RuntimeError, match="no recount plan"):
+        run_bench.recount_decision("18:01:01  Running with dbt\n", "the weekly build")
+    kept = "counting again from 2026-06-27 (last counted day minus the lookback: 2026-06-27); 1 new file."
+    assert run_bench.recount_decision(f"x\n18:01:02  int_events_daily_by_source: {kept}\n", "run") == kept
+
+
+def test_pandas_failing_under_its_memory_cap_is_recorded(small_generated_dir, tmp_path):
+    # A cap far too small even to load numpy: the failure path, quickly, at any size.
+    bench = bench_for(tmp_path, small_generated_dir, pandas_memory_cap_gb=0.05, pandas_cap_from_users=1)
+    timing = run_bench.Timing()
+    bench.run_pandas(timing)
+    failed = bench.pandas_failed
+    assert failed is not None and timing.seconds == []
+    assert failed["exit_code"] != 0 and failed["error"] and failed["memory_cap_gb"] == 0.05
+    assert failed["seconds"] > 0 and failed["peak_mb"] > 0
+    assert not (bench.work / "pandas.parquet").exists()
+
+
+def test_a_stuck_process_under_the_cap_is_killed(tmp_path):
+    (tmp_path / "raw").mkdir()
+    bench = bench_for(tmp_path, tmp_path / "raw")  # no raw data needed here
+    started = time.perf_counter()
+    with pytest.raises(run_bench.CommandFailed) as failed:
+        bench.measure(
+            run_bench.Timing(),
+            [sys.executable, "-c", "import time; time.sleep(60)"],
+            memory_cap_gb=4,
+            stall_seconds=1,
+        )
+    assert time.perf_counter() - started < 30
+    assert failed.value.returncode == -9 and "used no CPU for 1 s" in failed.value.last_line
+
+
+@pytest.fixture
+def results():
+    """The results `make bench` last wrote (docs/benchmarks.json, possibly from an older bench)."""
+    return json.loads((PROJECT_DIR / "docs" / "benchmarks.json").read_text())
+
+
+def test_the_report_redraws_from_older_results(results, tmp_path):
+    text = report.markdown(results, chart="chart.png")
+    assert "### Targets at 1,000,000 users" in text
+    assert "| at 10M users: whole dbt build under 3 GB peak memory | not run | not run |" in text
+    report.chart(results, tmp_path / "chart.png")
+
+
+def test_the_report_with_pandas_failing_at_10m(results, tmp_path):
+    at_1m = next(r for r in results["results"] if r["users"] == 1_000_000)
+    at_10m = copy.deepcopy(at_1m)
+    at_10m["users"] = 10_000_000
+    del at_10m["alternatives"]["pandas"]
+    del at_10m["same_features"]["pandas"]
+    at_10m["pandas_failed"] = {
+        "exit_code": 1,
+        "error": "MemoryError: Unable to allocate 1.2 GiB",
+        "seconds": 812.4,
+        "peak_mb": 15_900.0,
+        "memory_cap_gb": 16.0,
+    }
+    at_10m["incremental"]["plan"] = {"weekly_with_tests": "counting again from 2026-07-04 (...); 1 new file."}
+    cold = at_10m["whole_build"]["cold"]
+    cold["seconds"] = [seconds * 12 for seconds in cold["seconds"]]  # 1.2x the time per user
+    results["results"].append(at_10m)
+    text = report.markdown(results, chart="chart.png")
+    failure = "pandas: failed at 10M: MemoryError: Unable to allocate 1.2 GiB (exit code 1, after 812 s"
+    assert f"| 10,000,000 | {failure}" in text
+    assert "| 10,000,000 | wall, median |" in text and "pandas: failed at 10M |" in text
+    assert f"- 10,000,000 users, dbt's mart against pandas: not compared, {failure}" in text
+    assert "whole build's wall time grows at most linearly from 1M" in text
+    assert "12.0x for 10x the users, 1.20x the time per user | **missed** |" in text
+    assert "- *linear growth to 10M*: the models alone went from" in text
+    assert "`counting again from 2026-07-04 (...); 1 new file.`" in text
+    report.chart(results, tmp_path / "chart.png")
+
+
+def test_the_readme_speed_paragraph_comes_from_the_results(results, tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        f"# x\n\n## Speed\n\n{report.README_START}\nuntil make bench runs\n{report.README_END}\n\n## More\n"
+    )
+    report.update_readme(results, readme)
+    text = readme.read_text()
+    at_1m = next(r for r in results["results"] if r["users"] == 1_000_000)
+    cold = report.median(at_1m["whole_build"]["cold"])
+    assert "until make bench runs" not in text
+    assert text.startswith("# x\n\n## Speed\n\n") and text.endswith(f"{report.README_END}\n\n## More\n")
+    assert f"{cold:.1f} s" in text and results["started"][:10] in text
+    assert "[docs/benchmarks.md](docs/benchmarks.md)" in text
+    block = text.split(report.README_START)[1].split(report.README_END)[0]
+    assert len(block.strip().splitlines()) <= 5
+    report.update_readme(results, readme)  # again: the same block, rewritten in place
+    assert readme.read_text() == text
+    # The project's README carries the block.
+    assert report.README_START in (PROJECT_DIR / "README.md").read_text()
