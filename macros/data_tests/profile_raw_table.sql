@@ -1,26 +1,33 @@
 {#-
     The body of a raw-table profile model (models/staging/thelook/profiles/): every fault the
-    warn-level checks count, computed in one aggregate pass over the raw table, so that the
-    table is read once for all of them (on Redshift, one Spectrum scan instead of one per check).
+    warn-level checks count, computed in one pass over the raw table, so that the table is read
+    once for all of them (on Redshift, one Spectrum scan instead of one per check).
 
     - table: the raw table, such as events;
     - key: its primary-key column;
     - row_checks: {column name: SQL condition}, each counting the raw rows where it holds;
     - owner: the user-id column whose staged value must name a known user (order_items, events),
       checked on the version staging keeps of each key, as the old relationships test did;
-    - per_key: one row per staged key instead of one row (users: order items and events look up
-      the known user ids here instead of reading the raw users again).
+    - per_key: one row per staged key instead of one row, with the kept version's created_at
+      (users: order items and events look up the known user ids here, and the mart's population
+      check reads the sign-up times, instead of reading the raw users again).
+
+    The pass: each raw row gets a fingerprint of its contract columns, and one window over the
+    rows of each staged key, ordered as staging orders its versions (latest created_at first,
+    then the lowest owner id) and then by fingerprint, so that exact copies sit side by side.
+    A row equal to the one before it is a duplicate copy; any other row after the first is a
+    conflicting version; the first is the version staging keeps. One sort replaces the distinct
+    counts and the ranking a check each would need.
 
     Counts over raw rows (every row, NULL keys included): rows_read, rows_with_null_key, and each
-    row check. Over rows with a key: duplicate_rows (copies beyond the first of a row, every
-    contract column equal), conflicting_versions (versions of a key beyond the first). Over the
-    rows staging keeps, one per key (the latest created_at, see `staging_rules`):
-    created_in_the_future and, with an owner, for_unknown_users. rows_cut_short: the CSV rows with
-    fewer fields than the header (DuckDB reading CSV only: a strict second read of the files).
+    row check. Over rows with a key: duplicate_rows, conflicting_versions. Over the kept version
+    of each key: created_in_the_future and, with an owner, for_unknown_users. rows_cut_short: the
+    CSV rows with fewer fields than the header (DuckDB reading CSV only: a strict second read).
 -#}
 {% macro profile_raw_table(table, key, row_checks={}, owner=none, per_key=false) -%}
 {%- set raw = source('thelook', table) -%}
-{%- set has_created_at = 'created_at' in raw_columns()[table] %}
+{%- set has_created_at = 'created_at' in raw_columns()[table] -%}
+{%- set key_column = 'user_id' if table == 'users' else table ~ '_key' %}
 
 with
 
@@ -43,7 +50,6 @@ known_users as (
 raw_rows as (
 
     select
-        {{ key }} as raw_key,
         {{ row_fingerprint(raw_columns()[table]) }} as row_fingerprint,
         {%- for name, condition in row_checks.items() %}
         case when not coalesce({{ condition }}, false) then 1 else 0 end as {{ name }},
@@ -61,17 +67,18 @@ raw_rows as (
 
 ),
 
-{%- if owner %}
-
--- The version of each key that staging keeps: latest created_at first, then the lowest user id.
+-- Each key's rows in staging's order of versions; exact copies side by side.
 ranked as (
 
     select
         raw_rows.*,
-        row_number() over (
-            partition by staged_key order by created_at desc nulls last, owner_id asc nulls last
-        ) as version_rank
+        row_number() over versions as version_rank,
+        case when row_fingerprint = lag(row_fingerprint) over versions then 1 else 0 end as is_copy
     from raw_rows
+    window versions as (
+        partition by staged_key
+        order by created_at desc nulls last{{ ', owner_id asc nulls last' if owner }}, row_fingerprint
+    )
 
 ),
 
@@ -79,6 +86,17 @@ rows_checked as (
 
     select
         ranked.*,
+        case when ranked.staged_key is not null and ranked.is_copy = 1 then 1 else 0 end as duplicate_row,
+        case
+            when ranked.staged_key is not null and ranked.version_rank > 1 and ranked.is_copy = 0 then 1
+            else 0
+        end as conflicting_version,
+        case
+            when ranked.staged_key is not null and ranked.version_rank = 1
+                and ranked.created_at > {{ utc_now() }} then 1
+            else 0
+        end as kept_in_the_future
+        {%- if owner %},
         case
             when
                 ranked.version_rank = 1 and ranked.staged_key is not null
@@ -86,42 +104,43 @@ rows_checked as (
                 then 1
             else 0
         end as for_unknown_users
+        {%- endif %}
     from ranked
+    {%- if owner %}
     left join known_users
         on ranked.owner_id = known_users.user_id
+    {%- endif %}
 
 ),
-{%- else %}
 
-rows_checked as (
-
-    select * from raw_rows
-
-),
-{%- endif %}
+{%- set counts = {
+    'rows_read': 'count(*)',
+    'rows_with_null_key': 'count(*) - count(staged_key)',
+    'duplicate_rows': 'coalesce(sum(duplicate_row), 0)',
+} -%}
+{%- for name in row_checks -%}
+    {%- do counts.update({name: 'coalesce(sum(' ~ name ~ '), 0)'}) -%}
+{%- endfor -%}
+{%- if owner -%}
+    {%- do counts.update({'for_unknown_users': 'coalesce(sum(for_unknown_users), 0)'}) -%}
+{%- endif -%}
+{%- if has_created_at -%}
+    {#- Staging keeps each key's latest created_at: a key is in the future when that version is. -#}
+    {%- do counts.update({'created_in_the_future': 'coalesce(sum(kept_in_the_future), 0)'}) -%}
+{%- endif -%}
+{%- do counts.update({'conflicting_versions': 'coalesce(sum(conflicting_version), 0)'}) %}
 
 profile as (
 
     select
         {%- if per_key %}
-        staged_key as {{ 'user_id' if table == 'users' else table ~ '_key' }},
+        staged_key as {{ key_column }},
+        -- The kept version's time: the latest (staging's first order column).
+        max(created_at) as created_at,
         {%- endif %}
-        count(*) as rows_read,
-        count(*) - count(raw_key) as rows_with_null_key,
-        count(raw_key)
-        - count(distinct case when raw_key is not null then row_fingerprint end) as duplicate_rows,
-        {%- for name in row_checks %}
-        coalesce(sum({{ name }}), 0) as {{ name }},
+        {%- for name, aggregate in counts.items() %}
+        {{ aggregate }} as {{ name }}{{ ',' if not loop.last }}
         {%- endfor %}
-        {%- if owner %}
-        coalesce(sum(for_unknown_users), 0) as for_unknown_users,
-        {%- endif %}
-        {%- if has_created_at %}
-        {#- Staging keeps each key's latest created_at: a key is in the future when any row is. #}
-        count(distinct case when created_at > {{ utc_now() }} then staged_key end) as created_in_the_future,
-        {%- endif %}
-        count(distinct case when raw_key is not null then row_fingerprint end)
-        - count(distinct raw_key) as conflicting_versions
     from rows_checked
     {%- if per_key %}
     group by staged_key
@@ -140,20 +159,32 @@ cut_short as (
 
 final as (
 
+    {%- if per_key %}
+
     select
         profile.*,
-        {%- if per_key %}
-        -- Counted once, on the row of the NULL key (or the first key when none is NULL).
-        case
-            when row_number() over (order by profile.{{ 'user_id' if table == 'users' else table ~ '_key' }} nulls first) = 1
-                then cut_short.rows_cut_short
-            else 0
-        end as rows_cut_short
-        {%- else %}
+        0 as rows_cut_short
+    from profile
+
+    union all
+
+    -- The rows cut short belong to no key: one row of their own, without a key, every other count 0.
+    select
+        cast(null as {{ dbt.type_bigint() }}) as {{ key_column }},
+        cast(null as timestamp) as created_at,
+        {%- for name in counts %}
+        0 as {{ name }},
+        {%- endfor %}
         cut_short.rows_cut_short
-        {%- endif %}
+    from cut_short
+    {%- else %}
+
+    select
+        profile.*,
+        cut_short.rows_cut_short
     from profile
     cross join cut_short
+    {%- endif %}
 
 )
 

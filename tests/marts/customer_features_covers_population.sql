@@ -1,11 +1,15 @@
 -- The mart holds exactly one row per user of the population (doc `customer_population`),
--- recomputed here from staging rather than taken from the model that builds it.
+-- recomputed here from the raw users' profile (one row per staged user id, with the kept
+-- record's sign-up time) rather than taken from the models that build the mart; it also spares
+-- the raw users a third read.
 {%- set window = feature_window() %}
 {%- set population -%}
     (
         select user_id
-        from {{ ref('stg_thelook__users') }}
-        where created_at < cast('{{ window.end }}' as timestamp) or created_at is null
+        from {{ ref('profile_thelook__users') }}
+        where
+            user_id is not null
+            and (created_at < cast('{{ window.end }}' as timestamp) or created_at is null)
     ) as population
 {%- endset %}
 

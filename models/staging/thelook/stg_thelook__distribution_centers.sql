@@ -1,3 +1,7 @@
+-- A table, not a view like the other staging models: the nearest-center model and the two checks
+-- of its ids read it, and a view would read the raw file (a Spectrum scan on Redshift) each time.
+{{ config(materialized='table') }}
+
 with
 
 source as (
