@@ -15,6 +15,7 @@ import copy
 import datetime as dt
 import json
 import shutil
+import subprocess
 import sys
 import time
 
@@ -267,3 +268,90 @@ def test_the_readme_speed_paragraph_comes_from_the_results(results, tmp_path):
     assert readme.read_text() == text
     # The project's README carries the block.
     assert report.README_START in (PROJECT_DIR / "README.md").read_text()
+
+
+def reduced_copy(result: dict, users: int) -> dict:
+    """A result as the reduced plan records it: whole cold build, single query and pandas only."""
+    reduced = copy.deepcopy(result)
+    reduced.update(users=users, runs=1, reduced=True)
+    for key in ("dbt", "incremental"):
+        del reduced[key]
+    del reduced["whole_build"]["warm"]
+    return reduced
+
+
+def test_the_report_with_the_reduced_plan_at_10m(results, tmp_path):
+    at_1m = next(r for r in results["results"] if r["users"] == 1_000_000)
+    at_10m = reduced_copy(at_1m, 10_000_000)
+    del at_10m["alternatives"]["pandas"]
+    del at_10m["same_features"]["pandas"]
+    at_10m["pandas_failed"] = {
+        "exit_code": -9,
+        "error": "used no CPU for 120 s (stuck), killed",
+        "seconds": 640.0,
+        "peak_mb": 14_000.0,
+        "memory_cap_gb": 16.0,
+    }
+    cold = at_10m["whole_build"]["cold"]
+    cold["seconds"] = [seconds * 11 for seconds in cold["seconds"]]  # 1.1x the time per user
+    cold["run_seconds"] = [seconds * 11 for seconds in cold["run_seconds"]]
+    results["results"].append(at_10m)
+    text = report.markdown(results, chart="chart.png")
+    peak = report.peak_gb(cold)
+    assert f"| at 10M users: whole dbt build under 3 GB peak memory | {peak:.2f} GB |" in text
+    assert "11.0x for 10x the users, 1.10x the time per user | **missed** |" in text
+    assert "- *linear growth to 10M*: dbt's own run time of the whole build" in text
+    assert "| 10,000,000 | whole dbt build (every test), cold |" in text
+    assert "| 10,000,000 | dbt build, models only" not in text
+    assert "not run at 10M (reduced plan: whole cold build, single query and pandas only)" in text
+    whole_vs_single = report.median(cold) / report.median(at_10m["alternatives"]["single"])
+    assert f"| 10,000,000 | wall, median | {whole_vs_single:.2f} | pandas: failed at 10M |" in text
+    weekly = text.split("## The weekly incremental run")[1].split("## What the numbers say")[0]
+    assert "| 10,000,000 |" not in weekly
+    # The 1,000,000 rows are those of a report without the 10M result.
+    results["results"].pop()
+    before = report.markdown(results, chart="chart.png")
+    assert [line for line in before.splitlines() if line.startswith("| 1,000,000 |")] == [
+        line for line in text.splitlines() if line.startswith("| 1,000,000 |")
+    ]
+    results["results"].append(at_10m)
+    report.chart(results, tmp_path / "chart.png")
+    assert "1,000,000 users" in report.readme_block(results)
+
+
+def test_a_tiny_run_of_the_reduced_plan(tmp_path):
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        str(PROJECT_DIR / "bench" / "run_bench.py"),
+        "--users",
+        "2000",
+        "--reduced-from-users",
+        "2000",
+        "--runs",
+        "1",
+        "--memory-limit",
+        "1GB",
+        "--work-dir",
+        str(tmp_path / "work"),
+        "--markdown",
+        str(out / "b.md"),
+        "--chart",
+        str(out / "b.png"),
+        "--json",
+        str(out / "b.json"),
+    ]
+    out.mkdir()
+    subprocess.run(command, cwd=PROJECT_DIR, check=True, capture_output=True, text=True)
+    (result,) = json.loads((out / "b.json").read_text())["results"]
+    assert result["reduced"] is True and "incremental" not in result and "dbt" not in result
+    assert set(result["whole_build"]) == {"cold"} and result["same_features"]["single query"] == []
+    assert result["same_features"]["pandas"] == [] and result["raw_scans"]
+    assert not (tmp_path / "work" / "2000" / "dbt.duckdb").exists()
+    text = (out / "b.md").read_text()
+    assert "| 2,000 | whole dbt build (every test), cold |" in text
+    assert "| 2,000 | whole dbt build (every test), warm |" not in text
+    assert "- 2,000 users: not run at 2k (reduced plan" in text
+    weekly = text.split("## The weekly incremental run")[1].split("## What the numbers say")[0]
+    assert "| 2,000 |" not in weekly
+    assert (out / "b.png").stat().st_size > 0
