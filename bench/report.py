@@ -45,8 +45,13 @@ def cpu(timing: dict) -> float:
     return statistics.median(timing["cpu_seconds"])
 
 
+def mib_to_gb(mib: float) -> float:
+    """Peak resident memory is recorded in MiB (the kernel counts KiB); reported in GB (10^9 bytes)."""
+    return mib * 2**20 / 1e9
+
+
 def peak_gb(timing: dict) -> float:
-    return max(timing["peak_mb"]) / 1024
+    return mib_to_gb(max(timing["peak_mb"]))
 
 
 def runs(timing: dict) -> str:
@@ -75,7 +80,7 @@ def pandas_failure(result: dict) -> str | None:
         return None
     return (
         f"pandas: failed at {size(result['users'])}: {failed['error']} (exit code {failed['exit_code']}, "
-        f"after {failed['seconds']:.0f} s, peak {failed['peak_mb'] / 1024:.2f} GB, under a "
+        f"after {failed['seconds']:.0f} s, peak {mib_to_gb(failed['peak_mb']):.2f} GB, under a "
         f"{failed['memory_cap_gb']:g} GB address-space cap)"
     )
 
@@ -413,7 +418,7 @@ def markdown(data: dict, chart: str) -> str:
         "dbt runs its models on the profile's 2 threads.",
         f"- Wall time: the median of {s['runs']} runs (one run at 10,000,000 users), each a fresh process, "
         "from process start to exit. Peak memory: the largest resident set of any of those runs "
-        "(the process and its children, as the kernel counts it).",
+        "(the process and its children, as the kernel counts it), in GB of 10^9 bytes.",
         "- Data: `customer-mart generate --seed 42 --now 2026-06-30`, Parquet; `as_of_date` 2026-06-30.",
         *(
             [
@@ -455,7 +460,7 @@ def markdown(data: dict, chart: str) -> str:
         if failed:
             lines.append(
                 f"| {users} | {pandas_failure(r)} | {failed['seconds']:.1f} until it failed | – | – "
-                f"| {failed['peak_mb'] / 1024:.2f} until it failed |"
+                f"| {mib_to_gb(failed['peak_mb']):.2f} until it failed |"
             )
     lines += [
         "",

@@ -619,7 +619,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement; the median is reported")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--now", default="2026-06-30", help="the generator's now and the as_of_date")
-    parser.add_argument("--memory-limit", default=os.environ.get("DUCKDB_MEMORY_LIMIT", "3GB"))
+    parser.add_argument("--memory-limit", default=os.environ.get("DUCKDB_MEMORY_LIMIT", "2GB"))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("DUCKDB_THREADS", "2")))
     parser.add_argument("--work-dir", default="data/bench", help="generated data and databases")
     parser.add_argument("--markdown", default=DEFAULT_MARKDOWN)

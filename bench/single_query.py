@@ -1,6 +1,6 @@
 """Run bench/single_query.sql: customer_features in one DuckDB statement from the raw Parquet files.
 
-python bench/single_query.py RAW_DIR AS_OF_DATE OUT.parquet [--memory-limit 3GB] [--threads 2]
+python bench/single_query.py RAW_DIR AS_OF_DATE OUT.parquet [--memory-limit 2GB] [--threads 2]
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def connect(database: str, memory_limit: str, threads: int) -> duckdb.DuckDBPyCo
     return con
 
 
-def compute(raw_dir: str | Path, as_of: dt.date, memory_limit: str = "3GB", threads: int = 2) -> pa.Table:
+def compute(raw_dir: str | Path, as_of: dt.date, memory_limit: str = "2GB", threads: int = 2) -> pa.Table:
     """Every in-scope customer's features as an Arrow table, one row per user."""
     with connect(":memory:", memory_limit, threads) as con:
         return con.sql(statement(raw_dir, as_of)).to_arrow_table()
@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("raw_dir")
     parser.add_argument("as_of", type=dt.date.fromisoformat)
     parser.add_argument("out", help="a DuckDB file to create the customer_features table in")
-    parser.add_argument("--memory-limit", default="3GB")
+    parser.add_argument("--memory-limit", default="2GB")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     with connect(args.out, args.memory_limit, args.threads) as con:
