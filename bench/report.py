@@ -407,6 +407,16 @@ def markdown(data: dict, chart: str) -> str:
         f"Written by `make bench` (`bench/run_bench.py --runs {s['runs']}`); every number below was "
         f"measured by that run, started {data['started']} and {data['minutes']} minutes long. Rerun it "
         "to refresh this page; `python bench/report.py` redraws it from `docs/benchmarks.json`.",
+        *(
+            [
+                "",
+                "Sizes measured by an earlier run with the same settings and kept (`--resume`): "
+                + ", ".join(f"{k['users']:,} users (started {k['started']})" for k in data["resumed"])
+                + ".",
+            ]
+            if data.get("resumed")
+            else []
+        ),
         "",
         f"- Machine: {m['cpus']} cores, {m['memory_gib']} GiB, shared with other work: load average "
         f"{', '.join(f'{x:.1f}' for x in data['load_average_before'])} before the run and "
@@ -750,7 +760,16 @@ def reduced_reading(r: dict) -> str:
         f"loading the project and writing its artefacts takes {wall - own:.1f} s "
         f"({(wall - own) / wall:.0%}); "
         f"the check of the raw files before any model runs {check:.1f} s; the tests {tests:.1f} s of node "
-        f"time (on dbt's 2 threads). The single query takes {single:.1f} s ({wall / single:.2f}x)."
+        f"time (on dbt's 2 threads). The single query takes {single:.1f} s ({wall / single:.2f}x)"
+        + (
+            f": it ran out of memory under DuckDB's {r['single_failed']['memory_limit']} (the limit the "
+            f"dbt build ran in) after {r['single_failed']['seconds']:.0f} s, with "
+            f"`{r['single_failed']['error']}`, and this time is its second run, under "
+            f"{r['single_failed']['retried_with']}: one statement holds every operator's memory at once, "
+            "where the dbt models each hold their own."
+            if r.get("single_failed")
+            else "."
+        )
     )
 
 

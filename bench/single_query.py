@@ -32,6 +32,8 @@ def connect(database: str, memory_limit: str, threads: int) -> duckdb.DuckDBPyCo
     con = duckdb.connect(database, config={"memory_limit": memory_limit, "threads": threads})
     con.execute("set TimeZone = 'UTC'")
     con.execute("set enable_progress_bar = false")
+    # As the dbt profile sets it: row order is not kept, so big sorts and joins may spill freely.
+    con.execute("set preserve_insertion_order = false")
     return con
 
 
