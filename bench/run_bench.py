@@ -666,7 +666,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--single-retry-memory-limit",
-        default="4GB",
+        default="12GB",
         help="in the reduced plan, the single query's memory limit for a second try when it runs out",
     )
     parser.add_argument(
