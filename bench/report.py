@@ -417,6 +417,18 @@ def markdown(data: dict, chart: str) -> str:
             if data.get("resumed")
             else []
         ),
+        *(
+            [
+                "",
+                "Peak memory at "
+                + ", ".join(f"{r['users']:,}" for r in results if r.get("peak_memory") != "measured.py")
+                + " users was read before `bench/measured.py` existed: each command was forked from the "
+                "benchmark's own process, and Linux counts a process's peak from the fork on, so those "
+                "figures are upper bounds (the benchmark's own peak, if larger, in their place).",
+            ]
+            if any(r.get("peak_memory") != "measured.py" for r in results)
+            else []
+        ),
         "",
         f"- Machine: {m['cpus']} cores, {m['memory_gib']} GiB, shared with other work: load average "
         f"{', '.join(f'{x:.1f}' for x in data['load_average_before'])} before the run and "

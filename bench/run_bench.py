@@ -136,36 +136,6 @@ class CommandFailed(RuntimeError):
         }
 
 
-def cpu_ticks(pid: int) -> int:
-    """User and system CPU time of a running process so far, in clock ticks (/proc/PID/stat)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()  # from the third field, the state, on
-    return int(fields[11]) + int(fields[12])
-
-
-def wait_watching(pid: int, stall_seconds: float | None) -> tuple[int, os.struct_rusage, str | None]:
-    """os.wait4 on a child; with `stall_seconds`, kill it once it has used no CPU for that long.
-
-    Returns its wait status, its resource usage, and why it was killed (None if it exited).
-    """
-    if stall_seconds is None:
-        _, status, usage = os.wait4(pid, 0)
-        return status, usage, None
-    last, since = -1, time.monotonic()
-    while True:
-        waited, status, usage = os.wait4(pid, os.WNOHANG)
-        if waited:
-            return status, usage, None
-        ticks, now = cpu_ticks(pid), time.monotonic()
-        if ticks != last:
-            last, since = ticks, now
-        elif now - since >= stall_seconds:
-            os.kill(pid, signal.SIGKILL)
-            _, status, usage = os.wait4(pid, 0)
-            return status, usage, f"used no CPU for {stall_seconds:g} s (stuck), killed"
-        time.sleep(min(1.0, stall_seconds / 4))
-
-
 def recount_decision(output: str, run: str) -> str:
     """The events model's recount plan in one dbt run's output, which must recount from a recent day.
 
@@ -226,21 +196,28 @@ class Bench:
             log.write(f"\n$ {' '.join(command)}\n")
             log.flush()
             start = log.tell()
-            started = time.perf_counter()
-            process = subprocess.Popen(
-                command, cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=limit
+            report = self.work / "measured.json"
+            report.unlink(missing_ok=True)
+            # Through bench/measured.py, whose own small memory is what the command starts from.
+            subprocess.run(
+                [sys.executable, str(BENCH_DIR / "measured.py"), str(report), str(stall_seconds or 0), "--"]
+                + command,
+                cwd=PROJECT_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=limit,
+                check=True,
             )
-            status, usage, stalled = wait_watching(process.pid, stall_seconds)
-            seconds = time.perf_counter() - started
-            process.returncode = os.waitstatus_to_exitcode(status)
+            measured = json.loads(report.read_text())
         with self.log.open("rb") as log:
             log.seek(start)
             output = ANSI.sub("", log.read().decode(errors="replace"))
-        peak_mb = usage.ru_maxrss / 1024
-        if process.returncode != 0:
-            raise CommandFailed(command, process.returncode, seconds, peak_mb, output, self.log, stalled)
+        seconds, peak_mb, stalled = measured["seconds"], measured["peak_mb"], measured["stalled"]
+        if measured["exit_code"] != 0:
+            raise CommandFailed(command, measured["exit_code"], seconds, peak_mb, output, self.log, stalled)
         timing.seconds.append(seconds)
-        timing.cpu_seconds.append(usage.ru_utime + usage.ru_stime)
+        timing.cpu_seconds.append(measured["cpu_seconds"])
         timing.peak_mb.append(peak_mb)
         return output
 
@@ -545,6 +522,7 @@ class Bench:
     def run(self) -> dict:
         self.prepare()
         result: dict = {"users": self.users, "runs": self.runs, **({"reduced": True} if self.reduced else {})}
+        result["peak_memory"] = "measured.py"  # each command's own peak (see bench/measured.py)
         steps = [
             ("generate", self.generate),
             ("implementations", self.implementations),
