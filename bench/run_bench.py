@@ -120,6 +120,10 @@ class CommandFailed(RuntimeError):
         if self.stalled:
             return self.stalled
         lines = [line.strip() for line in self.output.splitlines() if line.strip()]
+        # DuckDB follows its error with advice ("Possible solutions: ... See also <link>").
+        errors = [line for line in lines if "Error" in line or "Exception" in line]
+        if errors:
+            return errors[-1]
         if lines:
             return lines[-1]
         if self.returncode < 0:
