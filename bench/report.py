@@ -398,6 +398,16 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+def ratio_rows(result: dict) -> list[tuple[str, dict, str]]:
+    """One size's ratios per row of the ratio tables: (measure, ratios, text for a pandas failure)."""
+    failed = f"pandas: failed at {size(result['users'])}"
+    return [
+        ("wall, median", ratios(result), failed),
+        ("wall, best run", ratios(result, best), failed),
+        ("CPU", ratios(result, cpu), failed),
+    ]
+
+
 def markdown(data: dict, chart: str) -> str:
     m, s = data["machine"], data["settings"]
     results = data["results"]
@@ -531,12 +541,7 @@ def markdown(data: dict, chart: str) -> str:
     for r in results:
         if reduced(r):
             continue
-        for measure, q in (
-            ("wall, median", ratios(r)),
-            ("wall, best run", ratios(r, best)),
-            ("CPU", ratios(r, cpu)),
-        ):
-            failed = f"pandas: failed at {size(r['users'])}"
+        for measure, q, failed in ratio_rows(r):
             lines.append(
                 f"| {r['users']:,} | {measure} | {q['cold_vs_single']:.2f} | {q['warm_vs_single']:.2f} "
                 f"| {fmt(q['pandas_vs_cold'], missing=failed)} | {fmt(q['pandas_vs_warm'], missing=failed)} "
@@ -552,12 +557,7 @@ def markdown(data: dict, chart: str) -> str:
             "|---:|---|---:|---:|",
         ]
         for r in small:
-            for measure, q in (
-                ("wall, median", ratios(r)),
-                ("wall, best run", ratios(r, best)),
-                ("CPU", ratios(r, cpu)),
-            ):
-                failed = f"pandas: failed at {size(r['users'])}"
+            for measure, q, failed in ratio_rows(r):
                 lines.append(
                     f"| {r['users']:,} | {measure} | {q['whole_cold_vs_single']:.2f} "
                     f"| {fmt(q['pandas_vs_whole_cold'], missing=failed)} |"
