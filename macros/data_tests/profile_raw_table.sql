@@ -14,7 +14,8 @@
 
     The pass: each raw row gets a fingerprint of its contract columns, and one window over the
     rows of each staged key, ordered as staging orders its versions (latest created_at first,
-    then the lowest owner id) and then by fingerprint, so that exact copies sit side by side.
+    then the lowest owner id) and then by fingerprint, so that exact copies sit side by side
+    (the specification is written inline in each call: Redshift has no WINDOW clause).
     A row equal to the one before it is a duplicate copy; any other row after the first is a
     conflicting version; the first is the version staging keeps. One sort replaces the distinct
     counts and the ranking a check each would need.
@@ -67,18 +68,18 @@ raw_rows as (
 
 ),
 
+{#- Redshift's SELECT has no WINDOW clause: the specification is written inline, twice. #}
+{%- set versions = 'partition by staged_key order by created_at desc nulls last'
+    ~ (', owner_id asc nulls last' if owner else '') ~ ', row_fingerprint' %}
+
 -- Each key's rows in staging's order of versions; exact copies side by side.
 ranked as (
 
     select
         raw_rows.*,
-        row_number() over versions as version_rank,
-        case when row_fingerprint = lag(row_fingerprint) over versions then 1 else 0 end as is_copy
+        row_number() over ({{ versions }}) as version_rank,
+        case when row_fingerprint = lag(row_fingerprint) over ({{ versions }}) then 1 else 0 end as is_copy
     from raw_rows
-    window versions as (
-        partition by staged_key
-        order by created_at desc nulls last{{ ', owner_id asc nulls last' if owner }}, row_fingerprint
-    )
 
 ),
 
