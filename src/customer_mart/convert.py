@@ -49,7 +49,7 @@ from customer_mart.schema import COLUMNS, CSV_NULLS, arrow_schema, open_csv_text
 # Rows per Parquet row group (Spectrum splits a Parquet file by row group), and bytes of CSV per
 # batch read: together they bound the memory of a conversion whatever the file's size.
 ROW_GROUP_ROWS = 250_000
-CSV_BLOCK_BYTES = 16 << 20
+CSV_BLOCK_BYTES = 4 << 20
 PARQUET_BATCH_ROWS = 65_536
 
 _INTEGER_TEXT = r"^[+-]?[0-9]+$"
