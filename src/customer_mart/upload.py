@@ -220,8 +220,8 @@ def prepare_files(
             else ""
         )
         raise UploadError(
-            "refused before anything was written; Spectrum could not read the raw files as the "
-            "Glue tables declare them:\n  " + "\n  ".join(problems) + hint
+            "refused before anything was written; these raw files cannot be sent as Parquet that "
+            "Spectrum reads as the Glue tables declare:\n  " + "\n  ".join(problems) + hint
         )
     return prepared
 
@@ -306,18 +306,19 @@ def upload_raw(
     import uuid
 
     tables = find_raw_files(raw_dir)
+    # The quick checks first (a conversion of a large export takes minutes), then the files.
+    s3 = _client("s3", region, s3_client, timeout=timeout, attempts=attempts, endpoint_url=endpoint_url)
+    _check_bucket(s3, bucket)
+    if glue_database:
+        glue = _client("glue", region, glue_client, timeout=timeout, attempts=attempts)
+        problems = check_glue_tables(glue_database, bucket, prefix, glue_client=glue)
+        if problems:
+            raise UploadError(
+                f"Glue database {glue_database} does not describe the upload; nothing was written:\n  "
+                + "\n  ".join(problems)
+            )
     with tempfile.TemporaryDirectory(prefix="customer-mart-upload-") as workdir:
         prepared = prepare_files(tables, Path(workdir), convert_types=convert_types)
-        s3 = _client("s3", region, s3_client, timeout=timeout, attempts=attempts, endpoint_url=endpoint_url)
-        _check_bucket(s3, bucket)
-        if glue_database:
-            glue = _client("glue", region, glue_client, timeout=timeout, attempts=attempts)
-            problems = check_glue_tables(glue_database, bucket, prefix, glue_client=glue)
-            if problems:
-                raise UploadError(
-                    f"Glue database {glue_database} does not describe the upload; nothing was written:\n  "
-                    + "\n  ".join(problems)
-                )
         return _send(
             s3,
             bucket,
