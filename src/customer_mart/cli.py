@@ -114,20 +114,40 @@ def _add_summary(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_upload(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("upload", help="put a raw folder's table files where the Glue tables expect them")
-    p.add_argument("--raw-dir", required=True, help="the raw folder: one sub-folder per table")
+    p = sub.add_parser(
+        "upload",
+        help="put a raw folder's table files where the Glue tables expect them, as Parquet Spectrum reads",
+        description="Every check runs before the first object is written or deleted, so a refused upload "
+        "(exit 2) leaves every table as it was. CSV and BigQuery's .csv.gz exports are converted into "
+        "Parquet of exactly the Glue types (x.csv.gz is sent as x.parquet); a value that does not convert "
+        "exactly is refused, naming table, file, column and the value. A Parquet file Redshift Spectrum "
+        "would refuse (an integer column stored as DOUBLE, a timestamp in nanoseconds, ...) is refused, "
+        "naming table, file, column and both types, unless --convert-types.",
+    )
+    p.add_argument(
+        "--raw-dir",
+        required=True,
+        help="the raw folder: <dir>/<table>/ holding *.parquet, *.csv or *.csv.gz files, at any depth",
+    )
     p.add_argument("--bucket", required=True, help="the raw-data bucket (terraform output raw_bucket)")
     p.add_argument("--prefix", required=True, help="key prefix such as thelook/raw (output raw_prefix)")
     p.add_argument("--region", default=None, help="AWS region (default: the AWS SDK's, e.g. $AWS_REGION)")
     p.add_argument(
         "--delete-stale",
         action="store_true",
-        help="delete objects under each table's prefix that this upload did not write",
+        help="delete objects Spectrum reads under each table's prefix that this upload did not write",
+    )
+    p.add_argument(
+        "--convert-types",
+        action="store_true",
+        help="rewrite Parquet files Spectrum would refuse into the exact Glue types (a whole-valued "
+        "DOUBLE as BIGINT, a timestamp in ms or ns as microseconds, ...); a value that would change is "
+        "still refused",
     )
     p.add_argument(
         "--glue-database",
         default=None,
-        help="then check that this Glue database's tables describe the upload (columns, location, format)",
+        help="first check that this Glue database's tables describe the upload (columns, location, Parquet)",
     )
     p.add_argument("--start-crawler", default=None, metavar="NAME", help="then start this Glue crawler")
     p.add_argument(
@@ -150,6 +170,7 @@ def _add_upload(sub: argparse._SubParsersAction) -> None:
             prefix=args.prefix,
             region=args.region,
             delete_stale=args.delete_stale,
+            convert_types=args.convert_types,
             glue_database=args.glue_database,
             crawler=args.start_crawler,
             timeout=args.timeout,
