@@ -18,9 +18,9 @@ locals {
     docs        = "${var.docs_prefix}/index.html"
   }
 
-  # The raw data contract (src/customer_mart/schema.py) in Glue/Hive types: BigQuery INT64 is
+  # The raw data contract (models/staging/thelook/_thelook__sources.yml) in Glue/Hive types: INT64 is
   # bigint, FLOAT64 double, STRING string, TIMESTAMP timestamp. Column order is the files' order.
-  # tests/python/test_infra.py fails if this drifts from the Python contract.
+  # tests/python/test_infra.py fails if this drifts from that contract.
   raw_tables = {
     users = [
       ["id", "bigint"], ["first_name", "string"], ["last_name", "string"], ["email", "string"],
