@@ -316,6 +316,8 @@ def rehearsal(platform, duckdb_mart):
     outcome["smoke"] = smoke.stdout + smoke.stderr
     outcome["ok"]["smoke"] = smoke.returncode == 0
     outcome["logs"]["smoke"] = platform.workdir / "statements-smoke.jsonl"
+    if outcome["logs"]["smoke"].exists():
+        shutil.copy(outcome["logs"]["smoke"], ARTIFACTS / "statements-smoke.jsonl")
     return outcome
 
 
@@ -699,7 +701,9 @@ def report(failures: dict[str, set[str]]) -> str:
 
 def test_every_statement_the_adapter_sent_is_redshift_sql(rehearsal):
     entries = [
-        entry for step in ("spectrum", "build", "incremental") for entry in read_log(rehearsal["logs"][step])
+        entry
+        for step in ("spectrum", "build", "incremental", "smoke")
+        for entry in read_log(rehearsal["logs"][step])
     ]
     assert len(entries) > 500 and all(entry["error"] is None for entry in entries)
     kinds = Counter(entry["node"].split(".")[0] for entry in entries)
