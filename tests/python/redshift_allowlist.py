@@ -18,8 +18,9 @@ something is that every piece of the tree is listed here:
 - CATALOG_RELATIONS: the system tables, views and catalog functions the statements may read.
 - DATEPARTS: the date parts DATEADD, DATEDIFF, DATE_PART, DATE_TRUNC and EXTRACT accept.
 
-Anything else fails, named. NAMES and CLAUSE_NAMES below only give the refused constructs that
-sqlglot knows their PostgreSQL names in the failure message; they allow nothing.
+Anything else fails, named. NAMES, CLAUSE_NAMES and FUNCTION_NAMES only put a refused
+construct's PostgreSQL name in the failure message; they allow nothing. An entry's `page` is the
+address of its page, or several, space-separated, where the construct spans pages.
 """
 
 from __future__ import annotations
