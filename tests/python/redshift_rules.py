@@ -442,6 +442,14 @@ def _quantifier_problems(node: exp.Any | exp.All) -> list[str]:
     return [f"not on the allow-list: {allowed.NAMES[type(node)]}"]
 
 
+def _extract_problems(node: exp.Extract) -> list[str]:
+    """EXTRACT and DATE_PART take a date part from the list (sqlglot reads both as one node)."""
+    part = node.this.name.lower() if isinstance(node.this, exp.Var | exp.Literal | exp.Column) else ""
+    if part in allowed.DATEPARTS:
+        return []
+    return [f"not on the allow-list: the date part {node.this.sql('redshift')} ({allowed.DATEPARTS_PAGE})"]
+
+
 def _current_timestamp_problems(node: exp.CurrentTimestamp) -> list[str]:
     return (
         [] if node.args.get("sysdate") else [f"not on the allow-list: {allowed.NAMES[exp.CurrentTimestamp]}"]
@@ -475,6 +483,7 @@ NODE_RULES = {
     exp.Any: _quantifier_problems,
     exp.All: _quantifier_problems,
     exp.CurrentTimestamp: _current_timestamp_problems,
+    exp.Extract: _extract_problems,
     exp.Var: _keyword_problems,
     exp.ColumnDef: _column_definition_problems,
     exp.Table: _table_problems,

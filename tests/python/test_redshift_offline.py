@@ -199,6 +199,7 @@ POSTGRESQL_ONLY = {
         "select strtol(h, b) as v from s.t",
         "strtol(h, b) is not of a documented shape",
     ),
+    "extract-isodow": ("select extract(isodow from t) as d from s.t", "the date part ISODOW"),
     "window-function-without-over": ("select row_number() as n from s.t", "needs OVER (...)"),
 }
 
