@@ -389,8 +389,11 @@ def _table_problems(node: exp.Table) -> list[str]:
 
 
 def _with_problems(node: exp.With) -> list[str]:
-    """A recursive CTE must list its columns (page "WITH clause")."""
+    """A recursive CTE must list its columns (page "WITH clause"). Without RECURSIVE, a CTE that
+    names its own name reads the table of that name, and is no recursion."""
     found = []
+    if not node.args.get("recursive"):
+        return found
     for cte in node.expressions:
         name = cte.alias_or_name.lower()
         recursive = any(table.name.lower() == name and not table.db for table in cte.this.find_all(exp.Table))
