@@ -6,9 +6,12 @@ documented rewrite of what only Redshift has.
 
 What it proves: the adapter's whole build runs, every data test and unit test passes for real,
 the mart equals the DuckDB mart of the same raw files row by row, the grants reach the analysts'
-group, and every statement the adapter sent parses as Redshift SQL (sqlglot and sqlfluff) and holds
-nothing from redshift_rules.py's lists (AWS's unsupported PostgreSQL functions and features, and
-the known traps). The statement checks only read text.
+group, and every statement the adapter sent in both builds, and every unit-test fixture, passes
+redshift_rules.py's gate: each construct in its tree (statement kind, clause, function and its
+arguments, type, operator, system relation) is on the allow-list of what AWS's Redshift reference
+documents (redshift_allowlist.py, each entry with its page), it holds nothing from the deny-lists
+(unsupported PostgreSQL functions and features, DuckDB's functions, the known traps), and it parses
+with sqlfluff's Redshift grammar too. The statement checks only read text.
 
 Nothing had to be left out: every statement the adapter sent ran on PostgreSQL, after the
 rewrites and shims listed in redshift_stand_in.py.
@@ -256,6 +259,9 @@ def test_every_statement_the_adapter_sent_is_redshift_sql(rehearsal):
 
 
 def test_the_unit_test_fixtures_are_redshift_sql(rehearsal):
+    """The fixtures written as SQL, checked as written (dbt runs each as a `create temporary table
+    ... as`); the fixtures written as rows reach Redshift as dbt's casts, among the recorded
+    statements of the unit tests."""
     manifest = json.loads(rehearsal["manifest"].read_text())
     fixtures = {
         f"unit_test {test['name']}, fixture {given['input']}": given["rows"]
@@ -290,10 +296,16 @@ def test_the_checks_name_the_node_of_a_planted_bad_statement():
         {"node": "model.customer_mart.short", "sql": "create table t (a varchar, b varchar(10))"},
         {"node": "model.customer_mart.duckdb", "sql": "select mode(a) as a from read_parquet('x.parquet')"},
         {"node": "model.customer_mart.broken", "sql": "select a from t where"},
+        {
+            "node": "test.customer_mart.profile",
+            "sql": "select row_number() over versions as version_rank from s.t"
+            " window versions as (partition by k order by created_at desc nulls last)",
+        },
     ]
     failures = statement_problems(entries)
     assert "model.customer_mart.good" not in failures
     message = report(failures)
+    assert "test.customer_mart.profile: " in message and "WINDOW clause (a named window)" in message
     assert "unit_test.customer_mart.m.series: calls generate_series()" in message
     assert "model.customer_mart.offset: a timestamp literal with a UTC offset" in message
     assert "test.customer_mart.rate: divides counts without a cast" in message
