@@ -119,14 +119,20 @@ bench: setup
 	$(BIN)/python bench/run_bench.py --users 100000,1000000 $(BENCH_FLAGS)
 
 # The docs read the built warehouse for column types; run `make build` first for a complete site.
+# The latest build's status (as_of_date, customers, checks: the run history's view
+# customer_features_builds) goes on the overview and the mart's page, as in the weekly task.
 docs: setup
-	mkdir -p $(dir $(DUCKDB_PATH))
+	mkdir -p $(dir $(DUCKDB_PATH)) target
+	$(BIN)/dbt --quiet run-operation build_status > target/build_status.json
 	$(BIN)/dbt docs generate
+	$(BIN)/python scripts/docs_build_status.py target/build_status.json target
 	$(BIN)/dbt docs serve --host 127.0.0.1 --port $(PORT) --no-browser
 
 docs-static: setup
-	mkdir -p $(dir $(DUCKDB_PATH))
+	mkdir -p $(dir $(DUCKDB_PATH)) target
+	$(BIN)/dbt --quiet run-operation build_status > target/build_status.json
 	$(BIN)/dbt docs generate --static
+	$(BIN)/python scripts/docs_build_status.py target/build_status.json target
 	@echo "open target/static_index.html in a browser"
 
 # Reads customer_features from $(DUCKDB_PATH), writes customer_segments there (SEGMENT_FLAGS=--seed 1 ...).

@@ -1,7 +1,9 @@
 # Four roles, each with inline policies naming the exact resources it needs:
 # - spectrum:  assumed by Redshift to read the raw table prefixes and their Glue definitions.
-# - runner:    the dbt task's role: database credentials from Redshift Serverless, and the puts of
-#              the three published objects (manifest, run results, docs page).
+# - runner:    the dbt task's role: database credentials from Redshift Serverless, the puts of
+#              the five published objects (manifest, run results, docs page; a failed build's
+#              manifest and run results), publishing its reports to the alerts topic, and its
+#              heartbeat in the heartbeat queue.
 # - execution: ECS's role for starting the task (pull the image, write the log stream).
 # - scheduler: EventBridge Scheduler's role for starting exactly that task on that cluster (and
 #              parking a failed invocation in its dead-letter queue).
@@ -152,7 +154,7 @@ resource "aws_iam_role_policy" "runner" {
   policy = data.aws_iam_policy_document.runner.json
 }
 
-# scripts/weekly_build.sh, after a successful build: exactly these three objects, no reads, no
+# scripts/weekly_build.sh: exactly these five objects (local.artifact_keys), no reads, no
 # listing, no deletes. A document of its own, free of unknown values, so that the offline plan
 # shows it resolved (tests/python/test_infra.py checks it).
 data "aws_iam_policy_document" "runner_publish" {
@@ -193,6 +195,47 @@ resource "aws_iam_role_policy" "runner_publish_kms" {
   name   = "encrypt-build-artifacts-and-docs"
   role   = aws_iam_role.runner.id
   policy = data.aws_iam_policy_document.runner_publish_kms.json
+}
+
+# scripts/report_build.py: its messages to the alerts topic (encrypted with the platform key, so
+# the key through SNS for this topic only), and the heartbeat: the queue's old message read and
+# deleted, this build's sent. Nothing else of SNS or SQS.
+data "aws_iam_policy_document" "runner_report" {
+  statement {
+    sid       = "PublishTheWeeksReportToTheAlertsTopic"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alerts.arn]
+  }
+
+  statement {
+    sid       = "EncryptThemWithThePlatformKeyThroughSns"
+    actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+    resources = [aws_kms_key.platform.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sns.${local.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:sns:topicArn"
+      values   = [aws_sns_topic.alerts.arn]
+    }
+  }
+
+  statement {
+    sid       = "RenewTheHeartbeat"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage"]
+    resources = [aws_sqs_queue.heartbeat.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "runner_report" {
+  name   = "report-builds-and-heartbeat"
+  role   = aws_iam_role.runner.id
+  policy = data.aws_iam_policy_document.runner_report.json
 }
 
 resource "aws_iam_role" "execution" {

@@ -159,8 +159,18 @@ output "docs_reader_policy_arn" {
 }
 
 output "alerts_topic_arn" {
-  description = "SNS topic (KMS-encrypted) that receives failed weekly builds and schedules that could not start them; subscribe more endpoints to it."
+  description = "SNS topic (KMS-encrypted) that receives each week's report (success line, warnings, failure with its failed nodes), tasks that stopped unreported, schedules that could not start them and the missed-week alarm; subscribe more endpoints to it."
   value       = aws_sns_topic.alerts.arn
+}
+
+output "failed_build_artifacts_uri" {
+  description = "S3 folder where the weekly task puts a failed dbt step's run_results.json and manifest.json (slim CI never reads them)."
+  value       = "s3://${aws_s3_bucket.artifacts.bucket}/${var.artifacts_prefix}/last-failed-build/"
+}
+
+output "heartbeat_queue" {
+  description = "SQS queue holding one message, the last successful build's (as_of_date, when, customers); the missed-week alarm watches its age."
+  value       = aws_sqs_queue.heartbeat.url
 }
 
 output "schedule_dead_letter_queue" {

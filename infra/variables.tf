@@ -270,7 +270,7 @@ variable "schedule_expression" {
 }
 
 variable "schedule_timezone" {
-  description = "IANA time zone the schedule's cron expression is read in."
+  description = "IANA time zone the schedule's cron expression is read in; a scheduled build's as_of_date is the day in this zone (SCHEDULE_TIMEZONE of the task)."
   type        = string
   default     = "UTC"
 

@@ -1,15 +1,21 @@
-"""Publish what a successful weekly build leaves in dbt's target folder to the artefacts bucket.
+"""Publish what a weekly build leaves in dbt's target folder to the artefacts bucket.
 
 Called by scripts/weekly_build.sh in the ECS task (infra/ecs.tf sets the environment):
 
-    publish_dbt_artifacts.py state DIR   DIR/manifest.json and DIR/run_results.json
-                                         -> s3://$ARTIFACTS_BUCKET/$ARTIFACTS_PREFIX/
-    publish_dbt_artifacts.py docs FILE   FILE (dbt docs generate --static)
-                                         -> s3://$ARTIFACTS_BUCKET/$DOCS_PREFIX/index.html
+    publish_dbt_artifacts.py state DIR         DIR/manifest.json and DIR/run_results.json of a
+                                               successful build (refused otherwise)
+                                               -> s3://$ARTIFACTS_BUCKET/$ARTIFACTS_PREFIX/
+    publish_dbt_artifacts.py failed-state DIR  the same two files of a failed dbt step (the
+                                               manifest when dbt got to write one)
+                                               -> s3://$ARTIFACTS_BUCKET/$ARTIFACTS_PREFIX/last-failed-build/
+    publish_dbt_artifacts.py docs FILE         FILE (dbt docs generate --static)
+                                               -> s3://$ARTIFACTS_BUCKET/$DOCS_PREFIX/index.html
 
-Objects are private (the bucket blocks public access) and encrypted with $ARTIFACTS_KMS_KEY_ARN.
-The task role may put exactly these three keys (infra/iam.tf). Every setting is checked before
-anything is sent, and a bad one is named with its value.
+Slim CI reads only the first two keys, so it keeps deferring to the last successful build; the
+failed build's files are there for diagnosis. Objects are private (the bucket blocks public
+access) and encrypted with $ARTIFACTS_KMS_KEY_ARN. The task role may put exactly these five keys
+(infra/iam.tf). Every setting is checked before anything is sent, and a bad one is named with
+its value.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{3
 
 STATE_FILES = ("manifest.json", "run_results.json")
 DOCS_KEY_NAME = "index.html"
+# Under the production prefix, beside (never at) the two keys slim CI reads; infra/locals.tf
+# (artifact_keys) names the same keys.
+FAILED_BUILD_FOLDER = "last-failed-build"
 
 
 class PublishError(Exception):
@@ -81,6 +90,25 @@ def publish_state(s3, env: Mapping[str, str], folder: Path) -> list[str]:
     ]
 
 
+def publish_failed_state(s3, env: Mapping[str, str], folder: Path) -> list[str]:
+    """Upload a failed dbt step's run results (and manifest, if dbt wrote one) beside production's."""
+    prefix = _setting(env, "ARTIFACTS_PREFIX", PREFIX)
+    results = folder / "run_results.json"
+    if not results.is_file():
+        raise PublishError(f"{results} does not exist: the failed dbt command wrote no run results")
+    bodies = {name: (folder / name).read_bytes() for name in STATE_FILES if (folder / name).is_file()}
+    for name, body in bodies.items():
+        try:
+            json.loads(body)
+        except ValueError:
+            raise PublishError(f"{folder / name} is not JSON: not publishing it") from None
+    return [
+        _put(s3, env, f"{prefix}/{FAILED_BUILD_FOLDER}/{name}", bodies[name], "application/json")
+        for name in reversed(STATE_FILES)
+        if name in bodies
+    ]
+
+
 def publish_docs(s3, env: Mapping[str, str], page: Path) -> str:
     prefix = _setting(env, "DOCS_PREFIX", PREFIX)
     if not page.is_file():
@@ -90,7 +118,7 @@ def publish_docs(s3, env: Mapping[str, str], page: Path) -> str:
 
 def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, s3=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["state", "docs"])
+    parser.add_argument("what", choices=["state", "failed-state", "docs"])
     parser.add_argument("path", type=Path)
     args = parser.parse_args(argv)
     if s3 is None:
@@ -100,6 +128,8 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, s3=
     try:
         if args.what == "state":
             written = publish_state(s3, env, args.path)
+        elif args.what == "failed-state":
+            written = publish_failed_state(s3, env, args.path)
         else:
             written = [publish_docs(s3, env, args.path)]
     except PublishError as error:

@@ -183,7 +183,7 @@ def test_the_second_build_is_incremental(rehearsal):
     assert not any("delete from" in s and "event_count = 0" not in s for s in first)
 
 
-def test_the_mart_and_the_snapshot_are_granted_to_analysts_and_nothing_else(rehearsal):
+def test_the_marts_and_the_snapshot_are_granted_to_analysts_and_nothing_else(rehearsal):
     assert rehearsal["ok"]["build"], rehearsal["output"]["build"]
     granted = rehearsal["server"].query(
         DATABASE,
@@ -192,11 +192,24 @@ def test_the_mart_and_the_snapshot_are_granted_to_analysts_and_nothing_else(rehe
           and identity_type = 'group' and privilege_type = 'select'
         order by 1""",
     )
-    assert [row["relation_name"] for row in granted] == ["customer_features", "customer_features_snapshot"]
+    assert [row["relation_name"] for row in granted] == [
+        "customer_features",
+        "customer_features_builds",
+        "customer_features_snapshot",
+    ]
     usage = rehearsal["server"].query(
         DATABASE, f"select has_schema_privilege('{ANALYSTS}', '{MART_SCHEMA}', 'usage') as usage"
     )
     assert usage == [{"usage": True}]
+    # The view of the builds: both builds wrote the mart, and the on-run-end hook's check counts,
+    # sent through dbt-redshift, are there (committed) for each.
+    builds = rehearsal["server"].query(
+        DATABASE,
+        f"""select as_of_date, customers, checks_passed, checks_failed
+        from {MART_SCHEMA}.customer_features_builds order by build_started_at""",
+    )
+    assert len(builds) == 2 and all(b["customers"] == len(rehearsal["duckdb_rows"]) for b in builds)
+    assert all(b["checks_passed"] > 0 and b["checks_failed"] == 0 for b in builds), builds
 
 
 # Statements checked by sqlfluff once per shape: literals, quoted names and numbers do not change

@@ -30,9 +30,16 @@ from conftest import PROJECT_DIR, DbtProject
 
 AS_OF = {"as_of_date": "2026-06-30"}
 CHANGED = "int_customers_return_rate"
-# The changed model and what depends on it: the mart, its snapshot, and the mart volume history
-# (models/monitoring), which records each build of the mart.
-SELECTED = {CHANGED, "customer_features", "customer_features_snapshot", "monitoring_mart_volumes"}
+# The changed model and what depends on it: the mart, its snapshot, the mart volume history
+# (models/monitoring), which records each build of the mart, and the analysts' view of that
+# history (customer_features_builds).
+SELECTED = {
+    CHANGED,
+    "customer_features",
+    "customer_features_snapshot",
+    "monitoring_mart_volumes",
+    "customer_features_builds",
+}
 PROJECT_PARTS = ["dbt_project.yml", "models", "macros", "seeds", "snapshots", "analyses", "docs"]
 
 

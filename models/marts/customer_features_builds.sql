@@ -1,0 +1,43 @@
+-- One row per build that wrote customer_features: when, for which as_of_date, how many customers
+-- at which profit levels, and how its checks went. Analysts read it to know whether this week is
+-- in; the docs site's status comes from it too (macro build_status).
+{{ config(materialized='view') }}
+
+with
+
+mart_volumes as (
+
+    select * from {{ ref('monitoring_mart_volumes') }}
+
+),
+
+build_results as (
+
+    select * from {{ ref('monitoring_build_results') }}
+
+),
+
+final as (
+
+    select
+        mart_volumes.invocation_id,
+        mart_volumes.run_started_at as build_started_at,
+        build_results.run_finished_at as build_finished_at,
+        mart_volumes.as_of_date,
+        mart_volumes.rows_written as customers,
+        mart_volumes.profit_level_1_share,
+        mart_volumes.profit_level_2_share,
+        mart_volumes.profit_level_3_share,
+        build_results.checks_passed,
+        build_results.checks_warned,
+        build_results.checks_failed,
+        build_results.checks_skipped,
+        build_results.nodes_failed,
+        build_results.nodes_skipped
+    from mart_volumes
+    left join build_results
+        on mart_volumes.invocation_id = build_results.invocation_id
+
+)
+
+select * from final
