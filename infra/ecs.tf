@@ -1,7 +1,7 @@
 # The dbt build as an ECS Fargate task: the project image's entrypoint, scripts/weekly_build.sh,
-# runs `dbt run-operation create_spectrum_schema`, `dbt build --target redshift` and, after a
-# successful build, publishes the manifest, the run results and the static docs site to the
-# artefacts bucket; IAM authentication to the workgroup, in the private subnets.
+# runs `dbt run-operation create_spectrum_schema`, `dbt build --target redshift`, the segment step
+# and, after a successful build, publishes the manifest, the run results, the static docs site and
+# the segment charts to the artefacts bucket; IAM authentication to the workgroup, in the private subnets.
 
 resource "aws_cloudwatch_log_group" "dbt" {
   name              = local.log_group_name
@@ -41,6 +41,12 @@ locals {
     ARTIFACTS_PREFIX      = var.artifacts_prefix
     DOCS_PREFIX           = var.docs_prefix
     ARTIFACTS_KMS_KEY_ARN = aws_kms_key.platform.arn
+    # Read by the segment step (customer-mart segment --target redshift): where it exchanges
+    # Parquet files with Redshift, the role UNLOAD and COPY assume, and the key of those files.
+    SEGMENTS_BUCKET       = aws_s3_bucket.artifacts.bucket
+    SEGMENTS_PREFIX       = var.segments_prefix
+    SEGMENTS_IAM_ROLE_ARN = aws_iam_role.segments.arn
+    SEGMENTS_KMS_KEY_ARN  = aws_kms_key.platform.arn
   }
 }
 

@@ -6,9 +6,11 @@ Called by scripts/weekly_build.sh in the ECS task (infra/ecs.tf sets the environ
                                          -> s3://$ARTIFACTS_BUCKET/$ARTIFACTS_PREFIX/
     publish_dbt_artifacts.py docs FILE   FILE (dbt docs generate --static)
                                          -> s3://$ARTIFACTS_BUCKET/$DOCS_PREFIX/index.html
+    publish_dbt_artifacts.py charts DIR  DIR/segments.png and DIR/segment_history.png (the segment
+                                         step) -> s3://$ARTIFACTS_BUCKET/$DOCS_PREFIX/, beside the page
 
 Objects are private (the bucket blocks public access) and encrypted with $ARTIFACTS_KMS_KEY_ARN.
-The task role may put exactly these three keys (infra/iam.tf). Every setting is checked before
+The task role may put exactly these keys (infra/iam.tf, local.artifact_keys). Every setting is checked before
 anything is sent, and a bad one is named with its value.
 """
 
@@ -29,6 +31,7 @@ KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{3
 
 STATE_FILES = ("manifest.json", "run_results.json")
 DOCS_KEY_NAME = "index.html"
+CHART_NAMES = ("segments.png", "segment_history.png")
 
 
 class PublishError(Exception):
@@ -88,9 +91,17 @@ def publish_docs(s3, env: Mapping[str, str], page: Path) -> str:
     return _put(s3, env, f"{prefix}/{DOCS_KEY_NAME}", page.read_bytes(), "text/html; charset=utf-8")
 
 
+def publish_charts(s3, env: Mapping[str, str], folder: Path) -> list[str]:
+    prefix = _setting(env, "DOCS_PREFIX", PREFIX)
+    missing = [name for name in CHART_NAMES if not (folder / name).is_file()]
+    if missing:
+        raise PublishError(f"{folder} lacks {', '.join(missing)}: did the segment step run?")
+    return [_put(s3, env, f"{prefix}/{name}", (folder / name).read_bytes(), "image/png") for name in CHART_NAMES]
+
+
 def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, s3=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["state", "docs"])
+    parser.add_argument("what", choices=["state", "docs", "charts"])
     parser.add_argument("path", type=Path)
     args = parser.parse_args(argv)
     if s3 is None:
@@ -100,6 +111,8 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, s3=
     try:
         if args.what == "state":
             written = publish_state(s3, env, args.path)
+        elif args.what == "charts":
+            written = publish_charts(s3, env, args.path)
         else:
             written = [publish_docs(s3, env, args.path)]
     except PublishError as error:

@@ -248,7 +248,14 @@ class RedshiftStore:
         cursor = self.connection.cursor()
         try:
             cursor.execute(sql)
-            return list(cursor.fetchall()) if cursor.description else []
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def _execute(self, sql: str) -> None:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql)
         finally:
             cursor.close()
 
@@ -264,7 +271,7 @@ class RedshiftStore:
         (count,) = self._query(f"select count(*) from {self._table('customer_features')}")[0]
         prefix = self.location.key(as_of_date, "mart", "part_")
         select = f"select {', '.join(MART_COLUMNS)} from {self._table('customer_features')}"
-        self._query(
+        self._execute(
             f"unload ('{_unload_text(select)}') to '{self.location.uri(prefix)}' {self._authorization()}"
             f" format as parquet manifest verbose allowoverwrite"
             f" kms_key_id '{self.location.kms_key_arn}' encrypted"

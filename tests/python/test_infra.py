@@ -112,7 +112,7 @@ def test_namespace_uses_the_customer_managed_key_and_a_managed_password() -> Non
     assert namespace["manage_admin_password"] is True
     assert namespace["admin_password_secret_kms_key_id"] == "${aws_kms_key.platform.arn}"
     assert "admin_user_password" not in namespace
-    assert namespace["iam_roles"] == ["${aws_iam_role.spectrum.arn}"]
+    assert namespace["iam_roles"] == ["${aws_iam_role.spectrum.arn}", "${aws_iam_role.segments.arn}"]
     for key in hcl()["resource"]["aws_kms_key"].values():
         assert key["enable_key_rotation"] is True
 
@@ -287,7 +287,7 @@ def test_weekly_build_script_builds_then_publishes_in_order() -> None:
     commands = [
         line.strip()
         for line in WEEKLY_BUILD.read_text().splitlines()
-        if re.match(r"\s*(dbt|\"\$python\") ", line)
+        if re.match(r"\s*(dbt|customer-mart|\"\$python\") ", line)
     ]
     assert commands == [
         "dbt run-operation create_spectrum_schema --target redshift",
@@ -295,6 +295,8 @@ def test_weekly_build_script_builds_then_publishes_in_order() -> None:
         '"$python" "$here/publish_dbt_artifacts.py" state "$state"',
         "dbt docs generate --static --target redshift",
         '"$python" "$here/publish_dbt_artifacts.py" docs "$target/static_index.html"',
+        SEGMENT_STEP,
+        '"$python" "$here/publish_dbt_artifacts.py" charts "$target/segments"',
     ]
     assert "set -eu" in WEEKLY_BUILD.read_text()
 
@@ -533,7 +535,10 @@ def test_task_environment_names_the_bucket_prefixes_and_group() -> None:
     assert not re.search(r"\b(command|entryPoint)\s*=", container), container
     # Every setting the entrypoint insists on is in the task's environment.
     script = WEEKLY_BUILD.read_text()
-    required = re.search(r"for name in ([A-Z_ ]+); do", script).group(1).split()
+    required = re.search(r"for name in ([A-Z_ \\\n]+); do", script).group(1).replace("\\", " ").split()
+    assert {"SEGMENTS_BUCKET", "SEGMENTS_PREFIX", "SEGMENTS_IAM_ROLE_ARN", "SEGMENTS_KMS_KEY_ARN"} <= set(
+        required
+    )
     assert set(required) <= set(env), set(required) - set(env)
 
 
@@ -553,7 +558,22 @@ PUBLISH_ENV = {
     "ARTIFACTS_PREFIX": "dbt/prod",
     "DOCS_PREFIX": "dbt/docs",
     "ARTIFACTS_KMS_KEY_ARN": "arn:aws:kms:eu-west-1:123456789012:key/0f3c7a52-4b55-4d3c-9b1e-2f0c1d2e3f40",
+    "SEGMENTS_BUCKET": "customer-mart-artifacts-123456789012-eu-west-1",
+    "SEGMENTS_PREFIX": "segments/work",
+    "SEGMENTS_IAM_ROLE_ARN": "arn:aws:iam::123456789012:role/customer-mart-segments",
+    "SEGMENTS_KMS_KEY_ARN": "arn:aws:kms:eu-west-1:123456789012:key/0f3c7a52-4b55-4d3c-9b1e-2f0c1d2e3f40",
 }
+
+# The weekly script's segment step, the command tests/python/test_segment.py runs for real against
+# the Redshift stand-in and moto; here a fake records it and draws two files where it is told.
+SEGMENT_STEP = 'customer-mart segment --target redshift --profiles-dir "${DBT_PROFILES_DIR:-.}" --charts-dir "$target/segments"'
+FAKE_SEGMENT = """#!/bin/sh
+echo "customer-mart $*" >> "$DBT_CALLS"
+[ "${FAKE_SEGMENT_FAIL:-}" = 1 ] && exit 2
+mkdir -p "$DBT_TARGET_PATH/segments"
+printf 'png-1' > "$DBT_TARGET_PATH/segments/segments.png"
+printf 'png-2' > "$DBT_TARGET_PATH/segments/segment_history.png"
+"""
 
 # Runs the publisher inside moto's fake AWS (one process), then records what the bucket holds.
 MOTO_PYTHON = """
@@ -611,6 +631,8 @@ def _run_weekly_build(tmp_path: Path, **extra: str) -> tuple[subprocess.Complete
     target.mkdir()
     (bin_dir / "dbt").write_text(FAKE_DBT)
     (bin_dir / "dbt").chmod(0o755)
+    (bin_dir / "customer-mart").write_text(FAKE_SEGMENT)
+    (bin_dir / "customer-mart").chmod(0o755)
     (tmp_path / "moto_python.py").write_text(MOTO_PYTHON)
     python = bin_dir / "python-with-moto"
     python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{tmp_path / "moto_python.py"}" "$@"\n')
@@ -645,8 +667,14 @@ def test_weekly_build_publishes_the_builds_artifacts_then_the_docs(tmp_path: Pat
         "run-operation create_spectrum_schema --target redshift",
         "build --target redshift",
         "docs generate --static --target redshift",
+        f"customer-mart segment --target redshift --profiles-dir . --charts-dir {tmp_path / 'target'}/segments",
     ]
-    state, docs = published
+    state, docs, charts = published
+    assert {k: v["body"] for k, v in charts.items()} == {
+        "dbt/docs/segments.png": "png-1",
+        "dbt/docs/segment_history.png": "png-2",
+    }
+    assert all(c["content_type"] == "image/png" and c["sse"] == "aws:kms" for c in charts.values())
     assert set(state) == {"dbt/prod/manifest.json", "dbt/prod/run_results.json"}
     # The build's manifest, not the one `dbt docs generate` rewrote afterwards.
     assert json.loads(state["dbt/prod/manifest.json"]["body"]) == {"metadata": {"from": "build"}}
@@ -663,6 +691,12 @@ def test_weekly_build_publishes_nothing_when_the_build_fails(tmp_path: Path) -> 
     assert result.returncode != 0
     assert calls == ["run-operation create_spectrum_schema --target redshift", "build --target redshift"]
     assert published == []
+
+
+def test_weekly_build_fails_when_the_segment_step_fails_and_publishes_no_chart(tmp_path: Path) -> None:
+    result, calls, published = _run_weekly_build(tmp_path, FAKE_SEGMENT_FAIL="1")
+    assert result.returncode == 2 and calls[-1].startswith("customer-mart segment")
+    assert len(published) == 2  # the build's state and the docs page; no chart
 
 
 def test_weekly_build_refuses_to_start_without_where_to_publish(tmp_path: Path) -> None:
@@ -748,6 +782,8 @@ def test_plan_task_may_put_exactly_the_manifest_run_results_and_docs(plan: dict[
         "aws_iam_role_policy.runner",
         "aws_iam_role_policy.runner_publish",
         "aws_iam_role_policy.runner_publish_kms",
+        "aws_iam_role_policy.runner_segments",
+        "aws_iam_role_policy.runner_segments_kms",
     }
     (put,) = _policy_statements(plan, "aws_iam_role_policy.runner_publish")
     assert put["Effect"] == "Allow" and put["Action"] == "s3:PutObject"
@@ -755,6 +791,8 @@ def test_plan_task_may_put_exactly_the_manifest_run_results_and_docs(plan: dict[
         f"arn:aws:s3:::{bucket}/{variables['artifacts_prefix']}/manifest.json",
         f"arn:aws:s3:::{bucket}/{variables['artifacts_prefix']}/run_results.json",
         f"arn:aws:s3:::{bucket}/{variables['docs_prefix']}/index.html",
+        f"arn:aws:s3:::{bucket}/{variables['docs_prefix']}/segments.png",
+        f"arn:aws:s3:::{bucket}/{variables['docs_prefix']}/segment_history.png",
     }
     # The key: only to encrypt, only through S3, only for this bucket (HCL: the key ARN is unknown at plan).
     (kms,) = hcl()["data"]["aws_iam_policy_document"]["runner_publish_kms"]["statement"]
@@ -890,3 +928,61 @@ def test_plan_ci_role_reads_only_the_production_state(plan: dict[str, Any]) -> N
         "${local.artifact_keys.run_results}",
     ]
     assert _after(plan, "aws_s3_bucket.artifacts")["bucket"] == bucket
+
+
+def test_plan_segment_step_reaches_only_the_segments_prefix(plan: dict[str, Any]) -> None:
+    """Redshift's UNLOAD/COPY role and the task: the segments prefix of the artefacts bucket only."""
+    variables = {k: v["value"] for k, v in plan["variables"].items()}
+    bucket = f"arn:aws:s3:::{variables['name_prefix']}-artifacts-{variables['aws_account_id']}-{variables['aws_region']}"
+    objects = f"{bucket}/{variables['segments_prefix']}/*"
+
+    trust = json.loads(_after(plan, "aws_iam_role.segments")["assume_role_policy"])["Statement"]
+    assert [_as_set(s["Principal"]["Service"]) for s in trust] == [
+        {"redshift.amazonaws.com", "redshift-serverless.amazonaws.com"}
+    ]
+    assert trust[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": variables["aws_account_id"]}}
+    by_sid = {s["Sid"]: s for s in _policy_statements(plan, "aws_iam_role_policy.segments_s3")}
+    assert set(by_sid) == {
+        "UnloadWritesAndCopyReadsTheSegmentsPrefix",
+        "ListTheSegmentsPrefix",
+        "LocateTheArtifactsBucket",
+    }
+    rw = by_sid["UnloadWritesAndCopyReadsTheSegmentsPrefix"]
+    assert _as_set(rw["Action"]) == {"s3:PutObject", "s3:GetObject"} and rw["Resource"] == objects
+    listing = by_sid["ListTheSegmentsPrefix"]
+    assert listing["Action"] == "s3:ListBucket" and listing["Resource"] == bucket
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": f"{variables['segments_prefix']}/*"}}
+    (kms,) = hcl()["data"]["aws_iam_policy_document"]["segments_kms"]["statement"]
+    assert set(kms["actions"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
+    assert kms["resources"] == ["${aws_kms_key.platform.arn}"]
+    assert {c["variable"] for c in kms["condition"]} == {"kms:ViaService", "kms:EncryptionContext:aws:s3:arn"}
+
+    # The namespace may use the role (associated), Spectrum's role stays the default.
+    namespace = _config(plan, "aws_redshiftserverless_namespace.this")
+    assert {"aws_iam_role.spectrum", "aws_iam_role.segments"} <= set(namespace["iam_roles"]["references"])
+    assert "aws_iam_role.spectrum" in namespace["default_iam_role_arn"]["references"]
+
+    (task,) = _policy_statements(plan, "aws_iam_role_policy.runner_segments")
+    assert _as_set(task["Action"]) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+    assert task["Resource"] == objects
+    (kms,) = hcl()["data"]["aws_iam_policy_document"]["runner_segments_kms"]["statement"]
+    assert set(kms["actions"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
+    assert {c["variable"] for c in kms["condition"]} == {"kms:ViaService", "kms:EncryptionContext:aws:s3:arn"}
+
+    env = hcl()["locals"]["dbt_environment"]
+    assert env["SEGMENTS_BUCKET"] == "${aws_s3_bucket.artifacts.bucket}"
+    assert env["SEGMENTS_PREFIX"] == "${var.segments_prefix}"
+    assert env["SEGMENTS_IAM_ROLE_ARN"] == "${aws_iam_role.segments.arn}"
+    assert env["SEGMENTS_KMS_KEY_ARN"] == "${aws_kms_key.platform.arn}"
+
+
+def test_analysts_may_read_the_docs_page_and_its_charts_only() -> None:
+    """Reads the HCL: the policy holds the key's ARN, unknown in the offline plan."""
+    (read, _) = hcl()["data"]["aws_iam_policy_document"]["docs_reader"]["statement"]
+    assert read["actions"] == ["s3:GetObject"]
+    assert read["resources"] == '${[for k in local.docs_keys : "${local.artifacts_bucket_arn}/${k}"]}'
+    assert hcl()["locals"]["docs_keys"] == [
+        "${local.artifact_keys.docs}",
+        "${local.artifact_keys.segments_chart}",
+        "${local.artifact_keys.segment_history_chart}",
+    ]

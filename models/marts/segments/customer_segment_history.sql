@@ -3,6 +3,13 @@
 -- time; dbt owns the table's definition (columns and types through the contract, grants, docs,
 -- tests) and never its rows: this select returns none, so a run only creates the table when it is
 -- missing, and `full_refresh: false` keeps the history through `dbt build --full-refresh`.
+-- One after another (customer_features, its snapshot, then the segment tables in turn): each
+-- model's post-hook grants usage on the same schema, and concurrent GRANTs on one schema collide
+-- ("tuple concurrently updated" on PostgreSQL, the Redshift stand-in). The tables are empty, so
+-- the order costs nothing.
+{%- if model.resource_type != 'unit_test' %}
+-- depends_on: {{ ref('customer_features_snapshot') }}
+{%- endif %}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',

@@ -1,6 +1,13 @@
 -- One row per week the segment step ran: k, whether and why it was chosen again, and the model
 -- state (scaling, centroids, ids and names) the next week starts from. Written by the segment
 -- step; dbt owns the definition only (see customer_segment_history.sql).
+-- One after another (customer_features, its snapshot, then the segment tables in turn): each
+-- model's post-hook grants usage on the same schema, and concurrent GRANTs on one schema collide
+-- ("tuple concurrently updated" on PostgreSQL, the Redshift stand-in). The tables are empty, so
+-- the order costs nothing.
+{%- if model.resource_type != 'unit_test' %}
+-- depends_on: {{ ref('customer_segment_profiles') }}
+{%- endif %}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',

@@ -1,4 +1,11 @@
 -- The latest week of customer_segment_history: one row per customer with its segment.
+-- One after another (customer_features, its snapshot, then the segment tables in turn): each
+-- model's post-hook grants usage on the same schema, and concurrent GRANTs on one schema collide
+-- ("tuple concurrently updated" on PostgreSQL, the Redshift stand-in). The tables are empty, so
+-- the order costs nothing.
+{%- if model.resource_type != 'unit_test' %}
+-- depends_on: {{ ref('customer_segment_runs') }}
+{%- endif %}
 {{ config(materialized='view') }}
 
 with
