@@ -1,7 +1,9 @@
-# The project's container: dbt and the customer_mart package, every package at the version and
-# hash of requirements-runtime.lock (`make lock`). infra/ runs it weekly on ECS Fargate: scripts/weekly_build.sh
-# runs `dbt run-operation create_spectrum_schema`, `dbt build --target redshift`, then publishes
-# the build's manifest.json and run_results.json and the static docs site to S3, with IAM
+# The project's container: dbt and the customer_mart package with its `segment` extra (the weekly
+# job runs the segment step), every package at the version and hash of requirements-runtime.lock
+# (`make lock`, scripts/runtime_lock.py; the dev and analyst extras stay out). infra/ runs it
+# weekly on ECS Fargate: scripts/weekly_build.sh runs `dbt run-operation create_spectrum_schema`,
+# `dbt build --target redshift`, publishes the build's manifest.json and run_results.json and the
+# static docs site to S3, then `customer-mart segment --target redshift` and its charts, with IAM
 # authentication to Redshift Serverless (environment set by infra/ecs.tf).
 #
 #   docker build -t customer-mart:0.1.0 .

@@ -38,10 +38,11 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 # Refresh the locks after changing a pin in pyproject.toml (needs the package index; minutes):
-# requirements.lock for development (make setup), requirements-runtime.lock for the image.
+# requirements.lock for development (make setup: every extra), requirements-runtime.lock for the
+# image (the dependencies and the segment extra, scripts/runtime_lock.py).
 LOCK_FLAGS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
 lock: setup
-	$(BIN)/pip-compile $(LOCK_FLAGS) --extra dev -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) --extra segment --extra analyst --extra dev -o requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
 	$(BIN)/python scripts/runtime_lock.py
 

@@ -96,7 +96,9 @@ def publish_charts(s3, env: Mapping[str, str], folder: Path) -> list[str]:
     missing = [name for name in CHART_NAMES if not (folder / name).is_file()]
     if missing:
         raise PublishError(f"{folder} lacks {', '.join(missing)}: did the segment step run?")
-    return [_put(s3, env, f"{prefix}/{name}", (folder / name).read_bytes(), "image/png") for name in CHART_NAMES]
+    return [
+        _put(s3, env, f"{prefix}/{name}", (folder / name).read_bytes(), "image/png") for name in CHART_NAMES
+    ]
 
 
 def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, s3=None) -> int:

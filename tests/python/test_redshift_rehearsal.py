@@ -192,7 +192,15 @@ def test_the_mart_and_the_snapshot_are_granted_to_analysts_and_nothing_else(rehe
           and identity_type = 'group' and privilege_type = 'select'
         order by 1""",
     )
-    assert [row["relation_name"] for row in granted] == ["customer_features", "customer_features_snapshot"]
+    assert [row["relation_name"] for row in granted] == [
+        "customer_features",
+        "customer_features_snapshot",
+        "customer_segment_history",
+        "customer_segment_profiles",
+        "customer_segment_runs",
+        "customer_segments",
+        "metricflow_time_spine",
+    ]
     usage = rehearsal["server"].query(
         DATABASE, f"select has_schema_privilege('{ANALYSTS}', '{MART_SCHEMA}', 'usage') as usage"
     )
