@@ -5,7 +5,8 @@ and analyst extras.
     .venv/bin/python scripts/runtime_lock.py    (make lock runs it after refreshing requirements.lock)
 
 The runtime set is the closure of pyproject.toml's `dependencies` and of the extras in
-RUNTIME_EXTRAS over the installed packages' metadata (the .venv holds exactly requirements.lock), markers evaluated for this Python. Taking the
+RUNTIME_EXTRAS over the installed packages' metadata (the .venv holds exactly requirements.lock),
+markers evaluated for this Python. Taking the
 versions from the development lock keeps the image on the versions the tests ran.
 """
 

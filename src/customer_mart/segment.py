@@ -490,7 +490,8 @@ def describe(result: WeekResult) -> str:
         f"and the non-buyers (silhouette {result.silhouette:.3f}; {result.k_reason})",
         *result.messages,
         "",
-        f"{'id':>3}  {'customers':>9}  {'spend $':>9}  {'items':>6}  {'returns':>7}  {'km':>7}  {'age':>5}  name",
+        f"{'id':>3}  {'customers':>9}  {'spend $':>9}  {'items':>6}  {'returns':>7}  {'km':>7}  "
+        f"{'age':>5}  name",
     ]
     for row in result.profiles():
 
@@ -585,7 +586,8 @@ def plot_profile(result: WeekResult, path: str | Path) -> Path:
     ax.set_title("mean per segment (colour: standard deviations from the buyer segments' mean)", fontsize=10)
     fig.suptitle(
         f"customer_segments, week of {result.as_of_date}: {total:,} customers, k = {result.k} buyer segments "
-        f"(chosen on {result.state.k_chosen_on}), silhouette {result.silhouette:.3f}, seed {result.state.seed}",
+        f"(chosen on {result.state.k_chosen_on}), silhouette {result.silhouette:.3f}, "
+        f"seed {result.state.seed}",
         fontsize=11,
     )
     fig.subplots_adjust(left=0.2, right=0.99, top=0.86, bottom=0.1)

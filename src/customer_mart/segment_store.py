@@ -113,7 +113,8 @@ def arranged(table, columns: list[str], name: str):
     have, want = set(table.column_names), set(columns)
     if have != want:
         raise SegmentStoreError(
-            f"{name} has the columns {', '.join(columns) or '(none: no such table)'}; the segment step writes "
+            f"{name} has the columns {', '.join(columns) or '(none: no such table)'}; "
+            "the segment step writes "
             f"{', '.join(table.column_names)}: run `dbt build` with this version of the project first"
         )
     return table.select(columns)
@@ -142,7 +143,8 @@ class DuckDBStore:
 
     def read_state(self, as_of_date: dt.date) -> ModelState | None:
         rows = self.con.execute(
-            f"select model_state from {self._table(RUNS)} where as_of_date < ? order by as_of_date desc limit 1",
+            f"select model_state from {self._table(RUNS)} where as_of_date < ?"
+            " order by as_of_date desc limit 1",
             [as_of_date],
         ).fetchall()
         return ModelState.from_json(rows[0][0]) if rows else None
@@ -291,7 +293,8 @@ class RedshiftStore:
         rows = 0 if table is None else table.num_rows
         if rows != count:
             raise SegmentStoreError(
-                f"UNLOAD wrote {rows} rows of customer_features to {self.location.uri(prefix)}, the table has {count}"
+                f"UNLOAD wrote {rows} rows of customer_features to {self.location.uri(prefix)}, "
+                f"the table has {count}"
             )
         if table is None:
             raise SegmentStoreError("customer_features is empty")
@@ -354,7 +357,8 @@ class RedshiftStore:
             for name, manifest_key in manifests.items():
                 cursor.execute(f"delete from {self._table(name)} where as_of_date = '{week}'")
                 cursor.execute(
-                    f"copy {self._table(name)} from '{self.location.uri(manifest_key)}' {self._authorization()}"
+                    f"copy {self._table(name)} from '{self.location.uri(manifest_key)}'"
+                    f" {self._authorization()}"
                     " format as parquet manifest"
                 )
             self.connection.commit()

@@ -566,7 +566,10 @@ PUBLISH_ENV = {
 
 # The weekly script's segment step, the command tests/python/test_segment.py runs for real against
 # the Redshift stand-in and moto; here a fake records it and draws two files where it is told.
-SEGMENT_STEP = 'customer-mart segment --target redshift --profiles-dir "${DBT_PROFILES_DIR:-.}" --charts-dir "$target/segments"'
+SEGMENT_STEP = (
+    "customer-mart segment --target redshift"
+    ' --profiles-dir "${DBT_PROFILES_DIR:-.}" --charts-dir "$target/segments"'
+)
 FAKE_SEGMENT = """#!/bin/sh
 echo "customer-mart $*" >> "$DBT_CALLS"
 [ "${FAKE_SEGMENT_FAIL:-}" = 1 ] && exit 2
@@ -667,7 +670,8 @@ def test_weekly_build_publishes_the_builds_artifacts_then_the_docs(tmp_path: Pat
         "run-operation create_spectrum_schema --target redshift",
         "build --target redshift",
         "docs generate --static --target redshift",
-        f"customer-mart segment --target redshift --profiles-dir . --charts-dir {tmp_path / 'target'}/segments",
+        "customer-mart segment --target redshift --profiles-dir . "
+        f"--charts-dir {tmp_path / 'target'}/segments",
     ]
     state, docs, charts = published
     assert {k: v["body"] for k, v in charts.items()} == {
@@ -933,7 +937,8 @@ def test_plan_ci_role_reads_only_the_production_state(plan: dict[str, Any]) -> N
 def test_plan_segment_step_reaches_only_the_segments_prefix(plan: dict[str, Any]) -> None:
     """Redshift's UNLOAD/COPY role and the task: the segments prefix of the artefacts bucket only."""
     variables = {k: v["value"] for k, v in plan["variables"].items()}
-    bucket = f"arn:aws:s3:::{variables['name_prefix']}-artifacts-{variables['aws_account_id']}-{variables['aws_region']}"
+    name = f"{variables['name_prefix']}-artifacts-{variables['aws_account_id']}-{variables['aws_region']}"
+    bucket = f"arn:aws:s3:::{name}"
     objects = f"{bucket}/{variables['segments_prefix']}/*"
 
     trust = json.loads(_after(plan, "aws_iam_role.segments")["assume_role_policy"])["Statement"]

@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pytest

@@ -249,7 +249,8 @@ def load_mart(server, rows: list[dict]) -> None:
             cursor.execute(
                 f"""create table if not exists {SCHEMA}.customer_features (
                     user_id bigint, age integer, country varchar(256), state varchar(256),
-                    nearest_dc_id bigint, nearest_dc_name varchar(256), nearest_dc_distance_km double precision,
+                    nearest_dc_id bigint, nearest_dc_name varchar(256),
+                    nearest_dc_distance_km double precision,
                     purchased_items_last_year integer, returned_items_last_year integer,
                     return_rate_last_year double precision, purchase_amount_last_year numeric(12,2),
                     profit_level integer, gross_profit_last_year numeric(12,2),
@@ -400,7 +401,7 @@ def test_the_step_reads_and_writes_in_bulk_through_s3_encrypted_and_cleans_up(re
     assert len(copies) == 6 and all(s.endswith("format as parquet manifest") for s in copies)
     assert not [s for s in sent if s.startswith(("insert", "update"))], "rows must arrive by COPY"
     s3 = redshift_weeks["s3"]
-    for week, keys in redshift_weeks["objects"].items():
+    for keys in redshift_weeks["objects"].values():
         # The week's three tables stay as Parquet files; the unloaded mart (customer rows) is gone.
         assert {k.split("/")[-2] for k in keys} == {
             "customer_segment_history",
