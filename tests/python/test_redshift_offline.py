@@ -298,8 +298,19 @@ def test_redshift_configs_of_the_models(manifest):
     assert mart["grants"] == {"select": ["group:analysts"]}
     assert mart["contract"]["enforced"] is True
     assert [hook["sql"] for hook in mart["post-hook"]] == ["{{ grant_schema_usage() }}"]
-    # Only the marts are granted to analysts, and the snapshot of the mart, which they are told to query.
-    assert all(not n["config"].get("grants") for name, n in nodes.items() if name != "customer_features")
+    # Only the marts are granted to analysts (the mart, the segment tables; the metrics' time spine
+    # is built on DuckDB only),
+    # and the snapshot of the mart, which they are told to query.
+    marts = {name for name, n in nodes.items() if n["fqn"][1] == "marts"}
+    assert marts == {
+        "customer_features",
+        "customer_segment_history",
+        "customer_segment_profiles",
+        "customer_segment_runs",
+        "customer_segments",
+    }
+    assert all(nodes[name]["config"]["grants"] == {"select": ["group:analysts"]} for name in marts)
+    assert all(not n["config"].get("grants") for name, n in nodes.items() if name not in marts)
     (snapshot,) = [n for n in manifest["nodes"].values() if n["resource_type"] == "snapshot"]
     assert snapshot["config"]["grants"] == {"select": ["group:analysts"]}
     # The grant, besides the snapshot's own history hook (closing the versions of departed customers).
