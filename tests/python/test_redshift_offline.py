@@ -298,8 +298,7 @@ def test_redshift_configs_of_the_models(manifest):
     assert mart["grants"] == {"select": ["group:analysts"]}
     assert mart["contract"]["enforced"] is True
     assert [hook["sql"] for hook in mart["post-hook"]] == ["{{ grant_schema_usage() }}"]
-    # Only the marts are granted to analysts (the mart, the segment tables; the metrics' time spine
-    # is built on DuckDB only),
+    # Only the marts are granted to analysts (the mart, the segment tables, the metrics' time spine),
     # and the snapshot of the mart, which they are told to query.
     marts = {name for name, n in nodes.items() if n["fqn"][1] == "marts"}
     assert marts == {
@@ -308,6 +307,7 @@ def test_redshift_configs_of_the_models(manifest):
         "customer_segment_profiles",
         "customer_segment_runs",
         "customer_segments",
+        "metricflow_time_spine",
     }
     assert all(nodes[name]["config"]["grants"] == {"select": ["group:analysts"]} for name in marts)
     assert all(not n["config"].get("grants") for name, n in nodes.items() if name not in marts)

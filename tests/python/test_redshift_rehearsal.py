@@ -199,6 +199,7 @@ def test_the_mart_and_the_snapshot_are_granted_to_analysts_and_nothing_else(rehe
         "customer_segment_profiles",
         "customer_segment_runs",
         "customer_segments",
+        "metricflow_time_spine",
     ]
     usage = rehearsal["server"].query(
         DATABASE, f"select has_schema_privilege('{ANALYSTS}', '{MART_SCHEMA}', 'usage') as usage"

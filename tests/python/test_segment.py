@@ -389,6 +389,7 @@ def test_the_weekly_step_writes_the_same_segments_on_redshift_through_s3(redshif
 
 
 def test_the_step_reads_and_writes_in_bulk_through_s3_encrypted_and_cleans_up(redshift_weeks):
+    import redshift_rules
     from redshift_stand_in import read_log
 
     sent = [" ".join(e["sql"].lower().split()) for e in read_log(redshift_weeks["log"])]
@@ -400,6 +401,18 @@ def test_the_step_reads_and_writes_in_bulk_through_s3_encrypted_and_cleans_up(re
     )
     assert len(copies) == 6 and all(s.endswith("format as parquet manifest") for s in copies)
     assert not [s for s in sent if s.startswith(("insert", "update"))], "rows must arrive by COPY"
+    # Every other statement of the step, and every statement dbt sent for the segment tables,
+    # passes the Redshift grammar gate (redshift_rules.py reads text; UNLOAD and COPY are parsed by
+    # redshift_s3.py by their own pages).
+    others = [
+        e
+        for e in read_log(redshift_weeks["log"])
+        if not e["sql"].lstrip().lower().startswith(("unload", "copy"))
+    ]
+    dbt = read_log(redshift_weeks["dbt_log"])
+    assert len(others) > 10 and len(dbt) > 20
+    failures = {e["sql"]: redshift_rules.problems(e["sql"].replace("%s", "null")) for e in others + dbt}
+    assert not {sql: found for sql, found in failures.items() if found}
     s3 = redshift_weeks["s3"]
     for keys in redshift_weeks["objects"].values():
         # The week's three tables stay as Parquet files; the unloaded mart (customer rows) is gone.
