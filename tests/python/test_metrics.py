@@ -1,16 +1,21 @@
 """The semantic layer (models/marts/_marts__metrics.yml): `mf query` (dbt-metricflow) on the small
 DuckDB warehouse returns the numbers the ready queries in analyses/ compute in SQL.
 
-Runs SQL on DuckDB through MetricFlow and through the compiled analyses. Cost: `mf validate-configs`
-and two `mf query` runs (each parses the project), about 40 s.
+Runs SQL on DuckDB through MetricFlow and through the compiled analyses. MetricFlow loads the
+project's semantic manifest on each start (tens of seconds on a busy machine), so the test starts
+it three times: `mf validate-configs` (against the warehouse), `mf query` itself, as analysts type
+it, and one process that runs the other queries with the same engine (`MetricFlowEngine.query`,
+what `mf query` calls).
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import subprocess
+import sys
 from decimal import Decimal
 
 import duckdb
@@ -30,7 +35,6 @@ def warehouse(small_warehouse, small_generated_dir, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("metrics")
     project = DbtProject(workdir=workdir, raw_dir=small_generated_dir)
     shutil.copy(small_warehouse.duckdb_path, project.duckdb_path)
-    project.run("compile", "--select", "resource_type:analysis", vars={"as_of_date": AS_OF})
     root = workdir / "root"
     root.mkdir()
     for entry in PROJECT_DIR.iterdir():
@@ -38,30 +42,40 @@ def warehouse(small_warehouse, small_generated_dir, tmp_path_factory):
             (root / entry.name).symlink_to(entry)
     (workdir / "profiles").mkdir(exist_ok=True)
     shutil.copy(PROJECT_DIR / "profiles.yml.example", workdir / "profiles" / "profiles.yml")
-    parsed = subprocess.run(
-        [str(BIN_DIR / "dbt"), "parse", "--profiles-dir", str(workdir / "profiles")],
+    # One compile writes both what `mf` reads (root/target/semantic_manifest.json) and the analyses.
+    compiled = subprocess.run(
+        [
+            str(BIN_DIR / "dbt"),
+            "compile",
+            "--select",
+            "resource_type:analysis",
+            "--profiles-dir",
+            str(workdir / "profiles"),
+        ],
         cwd=root,
         env={**project.env(), "AS_OF_DATE": AS_OF},
         capture_output=True,
         text=True,
         check=False,
     )
-    assert parsed.returncode == 0, parsed.stdout[-4000:]
+    assert compiled.returncode == 0, compiled.stdout[-4000:]
     return project
 
 
-def mf(project: DbtProject, *args: str) -> subprocess.CompletedProcess:
-    profiles = project.workdir / "profiles"
-    env = {
+def mf_env(project: DbtProject) -> dict[str, str]:
+    return {
         **project.env(),
-        "DBT_PROFILES_DIR": str(profiles),
+        "DBT_PROFILES_DIR": str(project.workdir / "profiles"),
         "AS_OF_DATE": AS_OF,
         "PATH": f"{BIN_DIR}:{os.environ.get('PATH', '')}",
     }
+
+
+def mf(project: DbtProject, *args: str) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [str(BIN_DIR / "mf"), *args],
         cwd=project.workdir / "root",
-        env=env,
+        env=mf_env(project),
         capture_output=True,
         text=True,
         check=False,
@@ -77,8 +91,44 @@ def mf_query(project: DbtProject, name: str, metrics: list[str], group_by: list[
         return list(csv.DictReader(handle))
 
 
+# The engine `mf query` runs, for several queries in one process: {name: (metrics, group by)} in
+# argv[1] as JSON; prints {name: rows}, every value as text ('' for NULL) like `mf query --csv`.
+ENGINE_QUERIES = """
+import json, pathlib, sys
+from dbt_metricflow.cli.cli_configuration import CLIConfiguration
+from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
+
+config = CLIConfiguration()
+config.setup(configure_file_logging=False)
+out = {}
+for name, (metrics, group_by) in json.loads(sys.argv[1]).items():
+    table = config.mf.query(
+        mf_request=MetricFlowQueryRequest.create(metric_names=metrics, group_by_names=group_by)
+    ).result_df
+    out[name] = [
+        {c: "" if v is None else str(v) for c, v in zip(table.column_names, row)} for row in table.rows
+    ]
+print(json.dumps(out))
+"""
+
+
+def engine_queries(project: DbtProject, queries: dict[str, tuple[list[str], list[str]]]) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", ENGINE_QUERIES, json.dumps(queries)],
+        cwd=project.workdir / "root",
+        env=mf_env(project),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def analysis(project: DbtProject, name: str) -> list[dict]:
-    sql = (project.workdir / "target" / "compiled" / "customer_mart" / "analyses" / f"{name}.sql").read_text()
+    sql = (
+        project.workdir / "root" / "target" / "compiled" / "customer_mart" / "analyses" / f"{name}.sql"
+    ).read_text()
     with duckdb.connect(str(project.duckdb_path), read_only=True) as con:
         cursor = con.execute(sql)
         names = [d[0] for d in cursor.description]
@@ -124,8 +174,18 @@ def test_return_rates_by_traffic_source_equal_the_analysis(warehouse):
 
 
 def test_customers_shares_amounts_and_gross_profit_per_profit_level_and_center_equal_the_analysis(warehouse):
-    metrics = ["customers", "purchase_amount", "gross_profit"]
-    rows = mf_query(warehouse, "levels", metrics, ["customer__profit_level", "customer__nearest_dc_name"])
+    shares = [f"share_of_customers_at_profit_level_{level}" for level in (1, 2, 3)]
+    found = engine_queries(
+        warehouse,
+        {
+            "levels": (
+                ["customers", "purchase_amount", "gross_profit"],
+                ["customer__profit_level", "customer__nearest_dc_name"],
+            ),
+            "shares": (shares, []),
+        },
+    )
+    rows = found["levels"]
     have = {
         (int(r["customer__profit_level"]), r["customer__nearest_dc_name"] or "(no valid address)"): r
         for r in rows
@@ -141,13 +201,7 @@ def test_customers_shares_amounts_and_gross_profit_per_profit_level_and_center_e
         assert number(got["purchase_amount"]) == row["purchase_amount_last_year"], key
         assert number(got["gross_profit"] or "0") == (row["gross_profit_last_year"] or 0), key
 
-    shares = mf_query(
-        warehouse,
-        "shares",
-        [f"share_of_customers_at_profit_level_{level}" for level in (1, 2, 3)],
-        [],
-    )
-    (share,) = shares
+    (share,) = found["shares"]
     for level in (1, 2, 3):
         in_analysis = sum(
             Decimal(str(r["share_of_customers_pct"])) for (lvl, _), r in want.items() if lvl == level
