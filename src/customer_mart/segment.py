@@ -295,16 +295,23 @@ def _kmeans(x: np.ndarray, k: int, seed: int, init: np.ndarray | None = None):
         return KMeans(n_clusters=k, init=init, n_init=1, random_state=seed).fit(x)
 
 
+# Memory for the silhouette's pairwise distances, in MB: scikit-learn's default (1024) holds all
+# 10,000 x 10,000 distances of the sample at once (800 MB), more than the weekly task can spare.
+SILHOUETTE_WORKING_MEMORY_MB = 64
+
+
 def _silhouette(x: np.ndarray, labels: np.ndarray, seed: int, sample_size: int) -> float:
+    from sklearn import config_context
     from sklearn.metrics import silhouette_score
 
     if len(np.unique(labels)) < 2:
         return -1.0
-    return float(
-        silhouette_score(
-            x, labels, sample_size=min(sample_size, len(x)), random_state=seed, metric="euclidean"
+    with config_context(working_memory=SILHOUETTE_WORKING_MEMORY_MB):
+        return float(
+            silhouette_score(
+                x, labels, sample_size=min(sample_size, len(x)), random_state=seed, metric="euclidean"
+            )
         )
-    )
 
 
 def choose_k(x: np.ndarray, seed: int, sample_size: int, k_min: int = K_MIN, k_max: int = K_MAX):
