@@ -146,7 +146,9 @@ def duckdb_weeks(small_warehouse, small_generated_dir, tmp_path_factory):
     out = {"project": project, "charts": charts, "marts": {}, "results": {}}
     for week in (WEEK_1, WEEK_2):
         if week != WEEK_1:
-            project.run("run", vars={"as_of_date": week.isoformat()})
+            # The same raw files: the staging views and profiles stand; everything after them moves
+            # to the next week.
+            project.run("run", "--exclude", "path:models/staging", vars={"as_of_date": week.isoformat()})
         out["marts"][week] = project.query("select * from customer_features order by user_id")
         with duckdb.connect(str(project.duckdb_path)) as con:
             out["results"][week] = run_week(DuckDBStore(con, "main"), charts, seed=42)
