@@ -1,9 +1,9 @@
 # The dbt build as an ECS Fargate task: the project image's entrypoint, scripts/weekly_build.sh,
 # runs `dbt run-operation create_spectrum_schema`, `dbt build --target redshift` for the week
 # (AS_OF_DATE, or the schedule's day) and, after a successful build, publishes the manifest, the
-# run results and the static docs site to the artefacts bucket; it reports each week to the
-# alerts topic and renews its heartbeat. IAM authentication to the workgroup, in the private
-# subnets.
+# run results and the static docs site to the artefacts bucket, then runs the segment step and
+# publishes its charts; it reports each week to the alerts topic and renews its heartbeat. IAM
+# authentication to the workgroup, in the private subnets.
 
 resource "aws_cloudwatch_log_group" "dbt" {
   name              = local.log_group_name
@@ -49,6 +49,12 @@ locals {
     HEARTBEAT_QUEUE_URL = aws_sqs_queue.heartbeat.url
     LOG_GROUP           = local.log_group_name
     SCHEDULE_TIMEZONE   = var.schedule_timezone
+    # Read by the segment step (customer-mart segment --target redshift): where it exchanges
+    # Parquet files with Redshift, the role UNLOAD and COPY assume, and the key of those files.
+    SEGMENTS_BUCKET       = aws_s3_bucket.artifacts.bucket
+    SEGMENTS_PREFIX       = var.segments_prefix
+    SEGMENTS_IAM_ROLE_ARN = aws_iam_role.segments.arn
+    SEGMENTS_KMS_KEY_ARN  = aws_kms_key.platform.arn
   }
 }
 

@@ -153,8 +153,21 @@ output "docs_presign_command" {
   value       = "aws s3 presign s3://${aws_s3_bucket.artifacts.bucket}/${local.artifact_keys.docs} --expires-in 3600 --region ${local.region}"
 }
 
+output "segment_charts_presign_commands" {
+  description = "The commands an analyst (holding the docs_reader policy) runs to open the week's segment charts published beside the docs page: each prints a URL valid for one hour."
+  value = {
+    for k in ["segments_chart", "segment_history_chart"] :
+    k => "aws s3 presign s3://${aws_s3_bucket.artifacts.bucket}/${local.artifact_keys[k]} --expires-in 3600 --region ${local.region}"
+  }
+}
+
+output "segments_role_arn" {
+  description = "IAM role Redshift assumes for the segment step's UNLOAD and COPY (SEGMENTS_IAM_ROLE_ARN of the dbt task)."
+  value       = aws_iam_role.segments.arn
+}
+
 output "docs_reader_policy_arn" {
-  description = "IAM policy to attach to the analysts' role or group: read (and pre-sign) the docs page only."
+  description = "IAM policy to attach to the analysts' role or group: read (and pre-sign) the docs page and its segment charts only."
   value       = aws_iam_policy.docs_reader.arn
 }
 

@@ -10,12 +10,15 @@ Called by scripts/weekly_build.sh in the ECS task (infra/ecs.tf sets the environ
                                                -> s3://$ARTIFACTS_BUCKET/$ARTIFACTS_PREFIX/last-failed-build/
     publish_dbt_artifacts.py docs FILE         FILE (dbt docs generate --static)
                                                -> s3://$ARTIFACTS_BUCKET/$DOCS_PREFIX/index.html
+    publish_dbt_artifacts.py charts DIR        DIR/segments.png and DIR/segment_history.png (the
+                                               segment step)
+                                               -> s3://$ARTIFACTS_BUCKET/$DOCS_PREFIX/, beside the page
 
 Slim CI reads only the first two keys, so it keeps deferring to the last successful build; the
 failed build's files are there for diagnosis. Objects are private (the bucket blocks public
-access) and encrypted with $ARTIFACTS_KMS_KEY_ARN. The task role may put exactly these five keys
-(infra/iam.tf). Every setting is checked before anything is sent, and a bad one is named with
-its value.
+access) and encrypted with $ARTIFACTS_KMS_KEY_ARN. The task role may put exactly these seven keys
+(infra/iam.tf, local.artifact_keys). Every setting is checked before anything is sent, and a bad
+one is named with its value.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ DOCS_KEY_NAME = "index.html"
 # Under the production prefix, beside (never at) the two keys slim CI reads; infra/locals.tf
 # (artifact_keys) names the same keys.
 FAILED_BUILD_FOLDER = "last-failed-build"
+CHART_NAMES = ("segments.png", "segment_history.png")
 
 
 class PublishError(Exception):
@@ -116,9 +120,19 @@ def publish_docs(s3, env: Mapping[str, str], page: Path) -> str:
     return _put(s3, env, f"{prefix}/{DOCS_KEY_NAME}", page.read_bytes(), "text/html; charset=utf-8")
 
 
+def publish_charts(s3, env: Mapping[str, str], folder: Path) -> list[str]:
+    prefix = _setting(env, "DOCS_PREFIX", PREFIX)
+    missing = [name for name in CHART_NAMES if not (folder / name).is_file()]
+    if missing:
+        raise PublishError(f"{folder} lacks {', '.join(missing)}: did the segment step run?")
+    return [
+        _put(s3, env, f"{prefix}/{name}", (folder / name).read_bytes(), "image/png") for name in CHART_NAMES
+    ]
+
+
 def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, s3=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["state", "failed-state", "docs"])
+    parser.add_argument("what", choices=["state", "failed-state", "docs", "charts"])
     parser.add_argument("path", type=Path)
     args = parser.parse_args(argv)
     if s3 is None:
@@ -130,6 +144,8 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, s3=
             written = publish_state(s3, env, args.path)
         elif args.what == "failed-state":
             written = publish_failed_state(s3, env, args.path)
+        elif args.what == "charts":
+            written = publish_charts(s3, env, args.path)
         else:
             written = [publish_docs(s3, env, args.path)]
     except PublishError as error:

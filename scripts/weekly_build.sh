@@ -10,8 +10,12 @@
 #   5. dbt run-operation build_status (the run history's latest build), dbt docs generate --static,
 #      that status added to the site's overview and mart page, and the page published to
 #      s3://$ARTIFACTS_BUCKET/$DOCS_PREFIX/index.html (the analysts' docs site)
-#   6. the week's success line to $ALERTS_TOPIC_ARN (warnings in a message of their own), and the
-#      heartbeat in $HEARTBEAT_QUEUE_URL renewed (8 days without one alarm: infra/alerts.tf)
+#   6. the segment step: customer-mart segment --target redshift reads the mart just built (UNLOAD
+#      through s3://$SEGMENTS_BUCKET/$SEGMENTS_PREFIX/), writes the week's customer segments (COPY),
+#      and its two charts are published beside the docs page
+#   7. the week's success line to $ALERTS_TOPIC_ARN (warnings in a message of their own), and the
+#      heartbeat in $HEARTBEAT_QUEUE_URL renewed (8 days without one alarm: infra/alerts.tf); only
+#      after the segment step, so a week whose segments failed is never reported as a success
 # A failing step stops the task. A failed dbt step's manifest and run results go to
 # s3://$ARTIFACTS_BUCKET/$ARTIFACTS_PREFIX/last-failed-build/ (never the two keys slim CI reads),
 # a message naming the failed and skipped nodes and the first error goes to the topic, and the task
@@ -23,8 +27,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 target=${DBT_TARGET_PATH:-target}
 python=${PYTHON:-python3}
 
-# Refuse to start a build whose results could not be published or reported.
-for name in ARTIFACTS_BUCKET ARTIFACTS_PREFIX DOCS_PREFIX ARTIFACTS_KMS_KEY_ARN ALERTS_TOPIC_ARN HEARTBEAT_QUEUE_URL; do
+# Refuse to start a build whose results could not be published, segmented or reported.
+for name in ARTIFACTS_BUCKET ARTIFACTS_PREFIX DOCS_PREFIX ARTIFACTS_KMS_KEY_ARN ALERTS_TOPIC_ARN HEARTBEAT_QUEUE_URL \
+    SEGMENTS_BUCKET SEGMENTS_PREFIX SEGMENTS_IAM_ROLE_ARN SEGMENTS_KMS_KEY_ARN; do
     eval "value=\${$name:-}"
     if [ -z "$value" ]; then
         echo "weekly_build.sh: $name is not set (infra/ecs.tf sets it in the weekly task)" >&2
@@ -109,6 +114,13 @@ dbt_step "dbt docs generate --static" dbt docs generate --static --target redshi
 step "adding the build's status to the docs site" \
     "$python" "$here/docs_build_status.py" "$state/build_status.json" "$target"
 step "publishing the docs site" "$python" "$here/publish_dbt_artifacts.py" docs "$target/static_index.html"
+
+# ---- customer segments (issue 23): the week's segments of the mart just built ----
+# The same dbt profile (redshift target, IAM sign-in); src/customer_mart/segment_store.py. A failure
+# here is reported like any other step's (the mart stays built, the success line is not sent).
+step "customer-mart segment" customer-mart segment --target redshift \
+    --profiles-dir "${DBT_PROFILES_DIR:-.}" --charts-dir "$target/segments"
+step "publishing the segment charts" "$python" "$here/publish_dbt_artifacts.py" charts "$target/segments"
 
 step "reporting the week" "$python" "$here/report_build.py" succeeded \
     --run-results "$state/run_results.json" --manifest "$state/manifest.json" --status "$state/build_status.json"

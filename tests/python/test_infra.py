@@ -112,7 +112,7 @@ def test_namespace_uses_the_customer_managed_key_and_a_managed_password() -> Non
     assert namespace["manage_admin_password"] is True
     assert namespace["admin_password_secret_kms_key_id"] == "${aws_kms_key.platform.arn}"
     assert "admin_user_password" not in namespace
-    assert namespace["iam_roles"] == ["${aws_iam_role.spectrum.arn}"]
+    assert namespace["iam_roles"] == ["${aws_iam_role.spectrum.arn}", "${aws_iam_role.segments.arn}"]
     for key in hcl()["resource"]["aws_kms_key"].values():
         assert key["enable_key_rotation"] is True
 
@@ -298,6 +298,10 @@ def test_weekly_build_script_builds_then_publishes_in_order() -> None:
         "dbt docs generate --static",
         "adding the build's status to the docs site",
         "publishing the docs site",
+        # The segment step after the build and before the success line: a week whose segments
+        # failed is reported as a failure, never as a success.
+        "customer-mart segment",
+        "publishing the segment charts",
         "reporting the week",
     ]
     text = WEEKLY_BUILD.read_text()
@@ -546,7 +550,10 @@ def test_task_environment_names_the_bucket_prefixes_and_group() -> None:
     assert not re.search(r"\b(command|entryPoint)\s*=", container), container
     # Every setting the entrypoint insists on is in the task's environment.
     script = WEEKLY_BUILD.read_text()
-    required = re.search(r"for name in ([A-Z_ ]+); do", script).group(1).split()
+    required = re.search(r"for name in ([A-Z_ \\\n]+); do", script).group(1).replace("\\", " ").split()
+    assert {"SEGMENTS_BUCKET", "SEGMENTS_PREFIX", "SEGMENTS_IAM_ROLE_ARN", "SEGMENTS_KMS_KEY_ARN"} <= set(
+        required
+    )
     assert set(required) <= set(env), set(required) - set(env)
 
 
@@ -603,6 +610,8 @@ def test_plan_task_may_put_exactly_the_artifacts_docs_and_a_failed_builds_result
         "aws_iam_role_policy.runner_publish",
         "aws_iam_role_policy.runner_publish_kms",
         "aws_iam_role_policy.runner_report",
+        "aws_iam_role_policy.runner_segments",
+        "aws_iam_role_policy.runner_segments_kms",
     }
     (put,) = _policy_statements(plan, "aws_iam_role_policy.runner_publish")
     assert put["Effect"] == "Allow" and put["Action"] == "s3:PutObject"
@@ -614,6 +623,8 @@ def test_plan_task_may_put_exactly_the_artifacts_docs_and_a_failed_builds_result
         f"arn:aws:s3:::{bucket}/{variables['docs_prefix']}/index.html",
         f"arn:aws:s3:::{bucket}/{prefix}/{failed_folder}/manifest.json",
         f"arn:aws:s3:::{bucket}/{prefix}/{failed_folder}/run_results.json",
+        f"arn:aws:s3:::{bucket}/{variables['docs_prefix']}/segments.png",
+        f"arn:aws:s3:::{bucket}/{variables['docs_prefix']}/segment_history.png",
     }
     # The key: only to encrypt, only through S3, only for this bucket (HCL: the key ARN is unknown at plan).
     (kms,) = hcl()["data"]["aws_iam_policy_document"]["runner_publish_kms"]["statement"]
@@ -829,3 +840,62 @@ def test_plan_ci_role_reads_only_the_production_state(plan: dict[str, Any]) -> N
         "${local.artifact_keys.run_results}",
     ]
     assert _after(plan, "aws_s3_bucket.artifacts")["bucket"] == bucket
+
+
+def test_plan_segment_step_reaches_only_the_segments_prefix(plan: dict[str, Any]) -> None:
+    """Redshift's UNLOAD/COPY role and the task: the segments prefix of the artefacts bucket only."""
+    variables = {k: v["value"] for k, v in plan["variables"].items()}
+    name = f"{variables['name_prefix']}-artifacts-{variables['aws_account_id']}-{variables['aws_region']}"
+    bucket = f"arn:aws:s3:::{name}"
+    objects = f"{bucket}/{variables['segments_prefix']}/*"
+
+    trust = json.loads(_after(plan, "aws_iam_role.segments")["assume_role_policy"])["Statement"]
+    assert [_as_set(s["Principal"]["Service"]) for s in trust] == [
+        {"redshift.amazonaws.com", "redshift-serverless.amazonaws.com"}
+    ]
+    assert trust[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": variables["aws_account_id"]}}
+    by_sid = {s["Sid"]: s for s in _policy_statements(plan, "aws_iam_role_policy.segments_s3")}
+    assert set(by_sid) == {
+        "UnloadWritesAndCopyReadsTheSegmentsPrefix",
+        "ListTheSegmentsPrefix",
+        "LocateTheArtifactsBucket",
+    }
+    rw = by_sid["UnloadWritesAndCopyReadsTheSegmentsPrefix"]
+    assert _as_set(rw["Action"]) == {"s3:PutObject", "s3:GetObject"} and rw["Resource"] == objects
+    listing = by_sid["ListTheSegmentsPrefix"]
+    assert listing["Action"] == "s3:ListBucket" and listing["Resource"] == bucket
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": f"{variables['segments_prefix']}/*"}}
+    (kms,) = hcl()["data"]["aws_iam_policy_document"]["segments_kms"]["statement"]
+    assert set(kms["actions"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
+    assert kms["resources"] == ["${aws_kms_key.platform.arn}"]
+    assert {c["variable"] for c in kms["condition"]} == {"kms:ViaService", "kms:EncryptionContext:aws:s3:arn"}
+
+    # The namespace may use the role (associated), Spectrum's role stays the default.
+    namespace = _config(plan, "aws_redshiftserverless_namespace.this")
+    assert {"aws_iam_role.spectrum", "aws_iam_role.segments"} <= set(namespace["iam_roles"]["references"])
+    assert "aws_iam_role.spectrum" in namespace["default_iam_role_arn"]["references"]
+
+    (task,) = _policy_statements(plan, "aws_iam_role_policy.runner_segments")
+    assert _as_set(task["Action"]) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+    assert task["Resource"] == objects
+    (kms,) = hcl()["data"]["aws_iam_policy_document"]["runner_segments_kms"]["statement"]
+    assert set(kms["actions"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
+    assert {c["variable"] for c in kms["condition"]} == {"kms:ViaService", "kms:EncryptionContext:aws:s3:arn"}
+
+    env = hcl()["locals"]["dbt_environment"]
+    assert env["SEGMENTS_BUCKET"] == "${aws_s3_bucket.artifacts.bucket}"
+    assert env["SEGMENTS_PREFIX"] == "${var.segments_prefix}"
+    assert env["SEGMENTS_IAM_ROLE_ARN"] == "${aws_iam_role.segments.arn}"
+    assert env["SEGMENTS_KMS_KEY_ARN"] == "${aws_kms_key.platform.arn}"
+
+
+def test_analysts_may_read_the_docs_page_and_its_charts_only() -> None:
+    """Reads the HCL: the policy holds the key's ARN, unknown in the offline plan."""
+    (read, _) = hcl()["data"]["aws_iam_policy_document"]["docs_reader"]["statement"]
+    assert read["actions"] == ["s3:GetObject"]
+    assert read["resources"] == '${[for k in local.docs_keys : "${local.artifacts_bucket_arn}/${k}"]}'
+    assert hcl()["locals"]["docs_keys"] == [
+        "${local.artifact_keys.docs}",
+        "${local.artifact_keys.segments_chart}",
+        "${local.artifact_keys.segment_history_chart}",
+    ]

@@ -298,11 +298,19 @@ def test_redshift_configs_of_the_models(manifest):
     assert mart["grants"] == {"select": ["group:analysts"]}
     assert mart["contract"]["enforced"] is True
     assert [hook["sql"] for hook in mart["post-hook"]] == ["{{ grant_schema_usage() }}"]
-    # Only the marts are granted to analysts (the mart and the view of its builds), and the snapshot
-    # of the mart, which they are told to query.
+    # Only the marts are granted to analysts (the mart, the view of its builds, the segment tables,
+    # the metrics' time spine), and the snapshot of the mart, which they are told to query.
     marts = {name for name, n in nodes.items() if n["fqn"][1] == "marts"}
-    assert marts == {"customer_features", "customer_features_builds"}
-    assert nodes["customer_features_builds"]["config"]["grants"] == mart["grants"]
+    assert marts == {
+        "customer_features",
+        "customer_features_builds",
+        "customer_segment_history",
+        "customer_segment_profiles",
+        "customer_segment_runs",
+        "customer_segments",
+        "metricflow_time_spine",
+    }
+    assert all(nodes[name]["config"]["grants"] == {"select": ["group:analysts"]} for name in marts)
     assert nodes["customer_features_builds"]["config"]["materialized"] == "view"
     assert all(not n["config"].get("grants") for name, n in nodes.items() if name not in marts)
     (snapshot,) = [n for n in manifest["nodes"].values() if n["resource_type"] == "snapshot"]

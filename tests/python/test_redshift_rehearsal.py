@@ -196,6 +196,11 @@ def test_the_marts_and_the_snapshot_are_granted_to_analysts_and_nothing_else(reh
         "customer_features",
         "customer_features_builds",
         "customer_features_snapshot",
+        "customer_segment_history",
+        "customer_segment_profiles",
+        "customer_segment_runs",
+        "customer_segments",
+        "metricflow_time_spine",
     ]
     usage = rehearsal["server"].query(
         DATABASE, f"select has_schema_privilege('{ANALYSTS}', '{MART_SCHEMA}', 'usage') as usage"

@@ -4,7 +4,10 @@
 The stand-in dbt records its arguments and the AS_OF_DATE it was given, and writes what the real
 command leaves in the target folder (manifest, run results, the build_status line, a static docs
 page that inlines its manifest); FAKE_DBT_FAIL makes `dbt build` fail with a failed model, a
-failed test and skipped nodes (`build`) or stop before writing any result (`parse`). moto runs in
+failed test and skipped nodes (`build`) or stop before writing any result (`parse`). A stand-in
+`customer-mart` records the segment step's command and draws its two charts, or fails as the real
+one does with FAKE_SEGMENT_FAIL (the real step runs against the Redshift stand-in and moto in
+test_segment.py). moto runs in
 server mode in this process; the scripts reach it through AWS_ENDPOINT_URL, the only difference
 from the task in production. An SQS queue subscribed to the alerts topic is where these tests read
 what a person would receive. What the real dbt commands print and record (the build_status line,
@@ -43,6 +46,12 @@ TASK_ENV = {
     "HEARTBEAT_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/customer-mart-build-heartbeat",
     "LOG_GROUP": "/ecs/customer-mart/dbt-build",
     "SCHEDULE_TIMEZONE": "UTC",
+    # The segment step's (customer-mart segment --target redshift, read by the stand-in's real
+    # counterpart; the script checks them at the start with the others).
+    "SEGMENTS_BUCKET": BUCKET,
+    "SEGMENTS_PREFIX": "segments/work",
+    "SEGMENTS_IAM_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/customer-mart-segments",
+    "SEGMENTS_KMS_KEY_ARN": KMS_KEY,
 }
 
 
@@ -55,6 +64,19 @@ def script(name: str) -> ModuleType:
 
 # The stand-in dbt (its docstring says what it writes).
 FAKE_DBT = Path(__file__).with_name("weekly_task_dbt.py")
+# The stand-in segment step: records its command beside dbt's, draws the two charts where it is
+# told, or fails the way the real command does (a message on stderr, exit 2).
+FAKE_SEGMENT = """#!/bin/sh
+echo "customer-mart $* | AS_OF_DATE=${AS_OF_DATE:-}" >> "$DBT_CALLS"
+if [ "${FAKE_SEGMENT_FAIL:-}" = 1 ]; then
+    echo "customer-mart segment: UNLOAD wrote 99,998 rows of customer_features, the table has 100,000" >&2
+    exit 2
+fi
+charts=$(echo "$*" | sed 's/.*--charts-dir //')
+mkdir -p "$charts"
+printf 'png-1' > "$charts/segments.png"
+printf 'png-2' > "$charts/segment_history.png"
+"""
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +137,8 @@ class Task:
         target.mkdir()
         (bin_dir / "dbt").write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE_DBT}" "$@"\n')
         (bin_dir / "dbt").chmod(0o755)
+        (bin_dir / "customer-mart").write_text(FAKE_SEGMENT)
+        (bin_dir / "customer-mart").chmod(0o755)
         env = {
             "PATH": f"{bin_dir}:{os.environ['PATH']}",
             "DBT_TARGET_PATH": str(target),
@@ -131,6 +155,10 @@ class Task:
         )
         calls = (work / "calls").read_text().splitlines() if (work / "calls").exists() else []
         return result, calls
+
+    def target(self) -> Path:
+        """The last run's dbt target folder."""
+        return self.tmp_path / f"run-{self.runs}" / "target"
 
     def objects(self) -> dict[str, dict[str, Any]]:
         found = {}
@@ -192,14 +220,28 @@ def test_a_successful_week_publishes_reports_and_renews_the_heartbeat(task: Task
         f"build --target redshift | AS_OF_DATE={week}",
         f"--quiet run-operation build_status --target redshift | AS_OF_DATE={week}",
         f"docs generate --static --target redshift | AS_OF_DATE={week}",
+        # The segment step, after the docs and before the success line.
+        f"customer-mart segment --target redshift --profiles-dir . --charts-dir {task.target()}/segments"
+        f" | AS_OF_DATE={week}",
     ]
 
     objects = task.objects()
-    assert set(objects) == {"dbt/prod/manifest.json", "dbt/prod/run_results.json", "dbt/docs/index.html"}
+    assert set(objects) == {
+        "dbt/prod/manifest.json",
+        "dbt/prod/run_results.json",
+        "dbt/docs/index.html",
+        "dbt/docs/segments.png",
+        "dbt/docs/segment_history.png",
+    }
     # The build's manifest, not the ones later commands wrote.
     assert json.loads(objects["dbt/prod/manifest.json"]["body"])["metadata"] == {"from": "build"}
     for obj in objects.values():
         assert (obj["sse"], obj["kms_key"]) == ("aws:kms", KMS_KEY)
+    assert [objects[f"dbt/docs/{name}"]["body"] for name in ("segments.png", "segment_history.png")] == [
+        "png-1",
+        "png-2",
+    ]
+    assert objects["dbt/docs/segments.png"]["content_type"] == "image/png"
     page = objects["dbt/docs/index.html"]
     assert page["content_type"].startswith("text/html")
     # The docs page inlines a manifest whose overview and mart page carry the build's status.
@@ -294,6 +336,32 @@ def test_a_failed_build_names_what_failed_and_publishes_its_results_aside(task: 
     assert task.heartbeats() == []
 
 
+def test_a_failed_segment_step_is_reported_as_a_failure_and_never_as_a_success(task: Task) -> None:
+    """The mart and the docs are in (the segment step runs after them), but the week's success line
+    is not sent and the heartbeat not renewed: the failure message names the step instead."""
+    result, calls = task.run(FAKE_SEGMENT_FAIL="1", AS_OF_DATE="2026-11-23")
+    assert result.returncode == 3, result.stdout + result.stderr  # reported: the rule leaves it alone
+    assert calls[-1].startswith("customer-mart segment --target redshift")
+    # The build's state and docs page are published; no chart, nothing under last-failed-build/.
+    assert set(task.objects()) == {
+        "dbt/prod/manifest.json",
+        "dbt/prod/run_results.json",
+        "dbt/docs/index.html",
+    }
+    ((subject, body),) = task.messages()  # the failure alone: no success line, no warnings
+    assert subject == "customer-mart: 'customer-mart segment' failed after the build (as_of_date 2026-11-23)"
+    assert (
+        "The mart for as_of_date 2026-11-23 was built and its production state published, but the step"
+        " 'customer-mart segment' then failed (exit code 2)."
+    ) in body
+    assert (
+        "First error: customer-mart segment: UNLOAD wrote 99,998 rows of customer_features, the table has"
+        " 100,000"
+    ) in body
+    assert "the task with AS_OF_DATE=2026-11-23" in body
+    assert task.heartbeats() == []
+
+
 def test_a_build_that_stops_before_any_node_reports_the_first_error_of_its_log(task: Task) -> None:
     result, _ = task.run(FAKE_DBT_FAIL="parse")
     assert result.returncode == 3, result.stdout + result.stderr
@@ -334,7 +402,7 @@ def test_a_failure_it_cannot_report_keeps_its_exit_code_for_the_eventbridge_rule
 
 
 def test_the_task_refuses_to_start_without_where_to_publish_and_report(task: Task) -> None:
-    for name in ("DOCS_PREFIX", "ALERTS_TOPIC_ARN", "HEARTBEAT_QUEUE_URL"):
+    for name in ("DOCS_PREFIX", "ALERTS_TOPIC_ARN", "HEARTBEAT_QUEUE_URL", "SEGMENTS_IAM_ROLE_ARN"):
         result, calls = task.run(**{name: ""})
         assert result.returncode == 2
         assert f"{name} is not set" in result.stderr
