@@ -1,6 +1,13 @@
 -- One row per build that wrote customer_features: when, for which as_of_date, how many customers
 -- at which profit levels, and how its checks went. Analysts read it to know whether this week is
 -- in; the docs site's status comes from it too (macro build_status).
+-- Last of the granted relations, one after another (customer_features, its snapshot, the segment
+-- tables, the time spine, then this view): each one's post-hook grants usage on the same schema, and
+-- concurrent GRANTs on one schema collide ("tuple concurrently updated" on PostgreSQL, the Redshift
+-- stand-in; see customer_segment_history.sql).
+{%- if model.resource_type != 'unit_test' %}
+-- depends_on: {{ ref('metricflow_time_spine') }}
+{%- endif %}
 {{ config(materialized='view') }}
 
 with

@@ -1,6 +1,7 @@
 -- The days MetricFlow joins time-based metrics to (dbt's semantic layer needs one time spine;
 -- _marts__metrics.yml). Every day from 2000-01-01 to 2040-12-31: 14,976 rows.
--- Built last, after the segment tables, like them one after another (see customer_segment_history.sql).
+-- Built after the segment tables, like them one after another (see customer_segment_history.sql);
+-- customer_features_builds comes after it.
 {%- if model.resource_type != 'unit_test' %}
 -- depends_on: {{ ref('customer_segments') }}
 {%- endif %}

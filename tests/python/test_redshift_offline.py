@@ -327,6 +327,57 @@ def test_redshift_configs_of_the_models(manifest):
     }
 
 
+GRANT_HOOK = "{{ grant_schema_usage() }}"
+
+
+def concurrent_schema_grants(manifest: dict) -> list[tuple[str, str]]:
+    """Pairs of nodes that each grant usage on the mart schema in a post-hook and that dbt may run
+    at the same time: neither is upstream of the other. Concurrent GRANTs on one schema collide
+    ("tuple concurrently updated" on PostgreSQL, the rehearsal's stand-in), so the granted
+    relations must form one chain (models/marts/segments/customer_segment_history.sql)."""
+    nodes = manifest["nodes"]
+    granted = sorted(
+        uid
+        for uid, node in nodes.items()
+        if GRANT_HOOK in [h["sql"] for h in node["config"].get("post-hook", [])]
+    )
+    upstream: dict[str, set[str]] = {}
+
+    def ancestors(uid: str) -> set[str]:
+        if uid not in upstream:
+            upstream[uid] = set()
+            for parent in nodes.get(uid, {}).get("depends_on", {}).get("nodes", []):
+                upstream[uid] |= {parent, *ancestors(parent)}
+        return upstream[uid]
+
+    return [
+        (a, b)
+        for i, a in enumerate(granted)
+        for b in granted[i + 1 :]
+        if a not in ancestors(b) and b not in ancestors(a)
+    ]
+
+
+def test_the_schema_usage_grants_run_one_after_another(manifest):
+    """Reads the manifest only: every relation that grants usage on the schema (the marts and the
+    snapshot) is upstream or downstream of every other, so no two of their grants run at once."""
+    granted = [
+        uid
+        for uid, n in manifest["nodes"].items()
+        if GRANT_HOOK in [h["sql"] for h in n["config"].get("post-hook", [])]
+    ]
+    assert len(granted) == 8, granted  # seven marts and the snapshot
+    assert concurrent_schema_grants(manifest) == []
+    # Planted: the view of the builds without its place in the chain may grant beside the others.
+    planted = json.loads(json.dumps(manifest))
+    builds = planted["nodes"]["model.customer_mart.customer_features_builds"]
+    builds["depends_on"]["nodes"].remove("model.customer_mart.metricflow_time_spine")
+    assert concurrent_schema_grants(planted) != []
+    assert all(
+        "model.customer_mart.customer_features_builds" in pair for pair in concurrent_schema_grants(planted)
+    )
+
+
 def test_spectrum_schema_statement(redshift_project):
     result = redshift_project.run(
         "run-operation",
