@@ -6,7 +6,7 @@ Called by scripts/weekly_build.sh in the ECS task (infra/ecs.tf sets the environ
         Prints the week to build: AS_OF_DATE when set (a rerun, `aws ecs run-task --overrides`),
         checked to be a real date YYYY-MM-DD no later than today, else today in
         SCHEDULE_TIMEZONE (the schedule's day). A bad value exits 2 with a message naming it.
-    report_build.py failed --step STEP --exit-code N --output FILE [--run-results FILE]
+    report_build.py failed --step STEP --exit-code N --output FILE [--dbt-step] [--run-results FILE]
                            [--manifest FILE] [--published] [--built]
         The failure message to $ALERTS_TOPIC_ARN: the step and its exit code; from run_results.json
         the failed nodes (each with its message and where it is defined) and the skipped ones;
@@ -241,6 +241,7 @@ def failure_message(
     published: str | None,
     built: bool,
     log: str,
+    dbt_step: bool = True,
 ) -> Message:
     if built:
         outcome = (
@@ -274,7 +275,7 @@ def failure_message(
         lines += [f"First error: {first_error}", ""]
     if summary is not None and summary.warned:
         lines += [f"Warnings: {len(summary.warned)}, in a message of their own.", ""]
-    if summary is None:
+    if summary is None and dbt_step:
         lines += ["dbt wrote no run_results.json for this step (it stopped before running any node).", ""]
     if published:
         lines += [f"This build's run results and manifest: {published}", ""]
@@ -414,6 +415,7 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, aws
     failed.add_argument("--step", required=True)
     failed.add_argument("--exit-code", type=int, required=True)
     failed.add_argument("--output", type=Path, required=True)
+    failed.add_argument("--dbt-step", action="store_true", help="the step was a dbt command")
     failed.add_argument("--run-results", type=Path)
     failed.add_argument("--manifest", type=Path)
     failed.add_argument("--published", action="store_true")
@@ -444,6 +446,7 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, aws
                     published=failed_build_uri(env) if args.published else None,
                     built=args.built,
                     log=log_hint(env, task_id(env)),
+                    dbt_step=args.dbt_step,
                 )
             ]
             if summary is not None and summary.warned:

@@ -48,6 +48,9 @@ built=no       # whether dbt build succeeded (a later failure leaves this week's
 failed() {
     set -- --step "$1" --exit-code "$2" --output "$work/output"
     code=$4
+    if [ "$dbt_results" = yes ]; then
+        set -- "$@" --dbt-step
+    fi
     if [ "$dbt_results" = yes ] && [ -f "$target/run_results.json" ]; then
         if "$python" "$here/publish_dbt_artifacts.py" failed-state "$target"; then
             set -- "$@" --published

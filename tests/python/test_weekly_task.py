@@ -359,6 +359,7 @@ def test_a_failed_segment_step_is_reported_as_a_failure_and_never_as_a_success(t
         " 100,000"
     ) in body
     assert "the task with AS_OF_DATE=2026-11-23" in body
+    assert "dbt wrote no run_results.json" not in body  # not a dbt step
     assert task.heartbeats() == []
 
 
