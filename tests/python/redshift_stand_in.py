@@ -4,6 +4,7 @@ PostgreSQL server, where Redshift's documented rules are emulated as listed belo
 
     python redshift_stand_in.py <dbt arguments>          dbt, as `dbt` would run it
     python redshift_stand_in.py --smoke <arguments>      `customer-mart smoke`, the same way
+    python redshift_stand_in.py --segment <arguments>    `customer-mart segment`, the same way
 
 reads two environment variables: STAND_IN_CONFIG, a JSON file written by `write_config` (the
 server, the emulator's own superuser, the Glue catalog, where the bucket's objects are), and
@@ -46,9 +47,10 @@ EXTERNAL TABLE, GRANT):
   (sqlglot's scopes) is rewritten to a function of the row's `tableoid`. A column so named in a
   CTE or a unit-test fixture is an ordinary column and is left alone.
 - You can't create local tables in an external schema, nor write to an external table: refused.
-- ASSUMEROLE (GRANT) governs COPY, UNLOAD, EXTERNAL FUNCTION and CREATE MODEL, which the project
-  never runs, and the stand-in refuses them as not emulated; CREATE EXTERNAL SCHEMA and Spectrum
-  queries do not consult it.
+- ASSUMEROLE (GRANT) governs COPY, UNLOAD, EXTERNAL FUNCTION and CREATE MODEL. PUBLIC holds it on
+  every role by default (a cluster restricts it with `REVOKE ASSUMEROLE ON ALL FROM PUBLIC FOR ALL`);
+  the infra bootstrap does not revoke it, so the stand-in does not check it. CREATE EXTERNAL
+  SCHEMA and Spectrum queries do not consult it.
 
 **varchar(n) counts bytes** (AWS, "Character types": "defined in terms of bytes, not characters";
 "An attempt to store a longer string into a column of these types results in an error"; a CAST
@@ -77,6 +79,13 @@ is not sized here: Redshift sizes it on its own.
 **Layout only, dropped**: `diststyle`, `distkey(...)`, `[compound|interleaved] sortkey(...)`.
 **Redshift-only syntax, dropped**: `PASSWORD DISABLE` of CREATE USER (the bootstrap's IAM-only user).
 
+**UNLOAD and COPY** (`UNLOAD ... FORMAT AS PARQUET`, `COPY ... FROM 's3://...' FORMAT AS PARQUET`,
+the segment step's) are run by redshift_s3.py against the S3 that boto3 reaches (moto in the
+tests), by the rules of AWS's reference, on the user's own connection: UNLOAD's query needs SELECT
+on what it reads, COPY needs INSERT on its table, and the rows a COPY wrote must fit their
+varchar(n) in bytes, as after any other write. Other forms (CSV, JSON, a column list), EXTERNAL
+TABLE, EXTERNAL FUNCTION and CREATE MODEL are refused as not emulated.
+
 Column types reach dbt as PostgreSQL's type OIDs, which are Redshift's too, named by
 redshift_connector's own table (`get_datatype_name`), as on a cluster.
 """
@@ -94,6 +103,7 @@ from pathlib import Path
 import psycopg2
 import psycopg2.extensions
 import redshift_connector
+import redshift_s3
 
 # (pattern, replacement, why): applied in order, case-insensitively, to every statement.
 REWRITES: list[tuple[str, str, str]] = [
@@ -761,7 +771,12 @@ class StandInCursor:
         error = None
         try:
             self._execute(operation, args)
-        except (psycopg2.Error, StandInError, redshift_connector.ProgrammingError) as exc:
+        except (
+            psycopg2.Error,
+            StandInError,
+            redshift_s3.RedshiftS3Error,
+            redshift_connector.ProgrammingError,
+        ) as exc:
             error = (exc.pgerror or str(exc)) if isinstance(exc, psycopg2.Error) else str(exc)
             error = error.strip()
             if isinstance(exc, redshift_connector.ProgrammingError):
@@ -779,17 +794,24 @@ class StandInCursor:
             stand_in.create_external_schema(external, self._connection.user)
             self._cursor.execute("do $$ begin end $$")
             return
-        refused = NOT_EMULATED.match(code)
+        # UNLOAD and COPY ... FROM 's3://...' of Parquet files: redshift_s3.py, on the user's own
+        # connection (UNLOAD's query needs SELECT, COPY needs INSERT on its table).
+        s3_statement = redshift_s3.handles(operation)
+        refused = None if s3_statement else NOT_EMULATED.match(code)
         if refused:
             raise StandInError(
                 f"{' '.join(refused['what'].split()).upper()}: not emulated by the Redshift stand-in "
-                "(the project never runs it)"
+                "(not a form the project runs)"
             )
         external_schemas = stand_in.external_schemas()
         if external_schemas:
             stand_in.read_external_tables()
-        sql = rewrite(rewrite_pseudo_columns(operation, external_schemas))
-        targets = written_tables(operation)
+        if s3_statement:
+            copy = redshift_s3.COPY.match(operation)
+            targets = [copy["table"]] if copy else []
+        else:
+            sql = rewrite(rewrite_pseudo_columns(operation, external_schemas))
+            targets = written_tables(operation)
         self._refuse_external_writes(targets, external_schemas)
         began = False
         if (
@@ -800,7 +822,10 @@ class StandInCursor:
             self._cursor.execute("begin")
             began = True
         try:
-            self._cursor.execute(sql, args)
+            if s3_statement:
+                redshift_s3.execute(self._cursor, operation)
+            else:
+                self._cursor.execute(sql, args)
             if targets:
                 self._check_written(targets)
             if began:
@@ -931,6 +956,10 @@ def main(argv: list[str]) -> int:
         from customer_mart.smoke import main as smoke
 
         return smoke(argv[1:])
+    if argv[:1] == ["--segment"]:
+        from customer_mart.cli import main as customer_mart
+
+        return customer_mart(["segment", *argv[1:]])
     from dbt.cli.main import dbtRunner
 
     result = dbtRunner().invoke(argv)

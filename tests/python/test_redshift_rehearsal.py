@@ -9,9 +9,11 @@ Redshift's documented rules emulated; the module docstring lists each rule and i
    the Python contract), owned by that user, and the analysts' group.
 2. As that user, with exactly those grants (not a superuser): `dbt run-operation
    create_spectrum_schema`, `dbt build --target redshift` (seeds, models, data and unit tests, the
-   snapshot), a second, incremental build, then `customer-mart smoke` (infra/README.md's smoke step:
-   every raw table read, a build into a scratch schema, the schema dropped), after a new week's
-   file was added to the bucket.
+   snapshot), a second, incremental build, the weekly segment step (`customer-mart segment
+   --target redshift`: UNLOAD of the mart and COPY of the week's segment tables through S3, moto in
+   server mode here, run by redshift_s3.py), then `customer-mart smoke` (infra/README.md's smoke
+   step: every raw table read, a build into a scratch schema, the schema dropped), after a new
+   week's file was added to the bucket.
 3. The raw tables are read by the stand-in from the raw Parquet files, as Spectrum would read them
    at query time (`customer_mart.spectrum`): a copy of the 2,000-user generated data plus a file in
    a subfolder with multibyte text (an accented state that fits its varchar(256), and one of 200
@@ -19,14 +21,24 @@ Redshift's documented rules emulated; the module docstring lists each rule and i
 
 What it proves: the adapter's whole build runs as the dbt user; every data test and unit test
 passes; the mart equals the DuckDB mart of the generated files row by row, and the multibyte
-users are in it (the state that fits as written, the oversized one NULL); an analyst of the group
-reads the mart and the snapshot and nothing else, and sees the grants where a member can; the
-smoke step passes, reads the week's new file, and drops its schema; the pseudo-columns `"$path"`
-and `"$size"` are selectable and left out of `select *`; every statement the adapter sent parses
-as Redshift SQL and holds nothing from redshift_rules.py's lists (text only). Planted faults, each
-on a small raw folder and its own server, fail naming what is wrong: the bootstrap without its
-CREATE grant, an integer Parquet column stored as DOUBLE, a seed value of 200 accented characters
-over its varchar(256), TEMP revoked, a Glue column that drifted from the files.
+users are in it (the state that fits as written, the oversized one NULL); the view of the builds
+holds both builds with their check counts; the segment step writes a segment for every customer
+as the dbt user; an analyst of the group reads the marts granted to it (the mart, the snapshot,
+the view of the builds, the segment tables, the time spine) and nothing else, and sees the grants
+where a member can; the smoke step passes, reads the week's new file, and drops its schema; the
+pseudo-columns `"$path"` and `"$size"` are selectable and left out of `select *`. Every statement
+the adapter sent, and every unit-test fixture, passes redshift_rules.py's gate, which only reads
+text: each construct in its tree (statement kind, clause, function and its arguments, type,
+operator, system relation) is on the allow-list of what AWS's Redshift reference documents
+(redshift_allowlist.py, each entry with its page), it holds nothing from the deny-lists
+(unsupported PostgreSQL functions and features, DuckDB's functions, the known traps), and it
+parses with sqlfluff's Redshift grammar too (UNLOAD and COPY are parsed by redshift_s3.py, by
+their own pages). Planted statements (a named WINDOW, generate_series, an offset timestamp,
+counts divided as integers, varchar without a length, DuckDB's functions) are refused by name.
+Planted faults, each on a small raw folder and its own server, fail naming what is wrong: the
+bootstrap without its CREATE grant, an integer Parquet column stored as DOUBLE, a seed value of
+200 accented characters over its varchar(256), TEMP revoked, a Glue column that drifted from the
+files.
 
 What it cannot: Redshift's own planner, its SQL engine (PostgreSQL runs the SQL; the gate checks
 the constructs), IAM (GetCredentials, the Spectrum role's S3 and Glue access, KMS), the network
@@ -212,6 +224,23 @@ class Platform:
         command += ["--vars", json.dumps(VARS)]
         return subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False)
 
+    def segment(self, log: str, aws_env: dict[str, str]) -> subprocess.CompletedProcess:
+        """The weekly task's segment step, `customer-mart segment --target redshift`, as the dbt
+        user, with the task's SEGMENTS_* settings (infra/ecs.tf) and S3 at `aws_env`'s endpoint."""
+        profiles = self.workdir / "profiles"
+        profiles.mkdir(exist_ok=True)
+        shutil.copy(PROJECT_DIR / "profiles.yml.example", profiles / "profiles.yml")
+        env = {
+            **os.environ,
+            **self.env,
+            **aws_env,
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "STAND_IN_LOG": str(self.workdir / f"statements-{log}.jsonl"),
+        }
+        command = [*STAND_IN, "--segment", "--target", "redshift", "--profiles-dir", str(profiles)]
+        command += ["--charts-dir", str(self.workdir / "charts")]
+        return subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False)
+
     def connect(self, user: str) -> StandInConnection:
         """A connection through the stand-in, as `user` (the adapter's kind)."""
         postgres = self.stand_in.postgres(user)
@@ -264,6 +293,49 @@ def platform(server, plan, raw_dir, tmp_path_factory) -> Platform:
     return Platform(server, plan, raw_dir, tmp_path_factory.mktemp("rehearsal-work"))
 
 
+@pytest.fixture(scope="module")
+def segments_s3(plan):
+    """moto in server mode (a thread of this process) as the segment step's S3 and KMS: the
+    artefacts bucket and a platform key; the environment the step runs with (infra/ecs.tf's
+    SEGMENTS_* settings, the ARNs the plan leaves unknown written from their known parts)."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    variables = plan_variables(plan)
+    region = variables["aws_region"]
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    bucket = planned(plan, "aws_s3_bucket.artifacts")["bucket"]
+    s3 = boto3.client("s3", region_name=region, endpoint_url=endpoint, **credentials)
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    kms = boto3.client("kms", region_name=region, endpoint_url=endpoint, **credentials)
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    role = f"arn:aws:iam::{variables['aws_account_id']}:role/{planned(plan, 'aws_iam_role.segments')['name']}"
+    yield {
+        "s3": s3,
+        "bucket": bucket,
+        "prefix": variables["segments_prefix"],
+        "env": {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "SEGMENTS_BUCKET": bucket,
+            "SEGMENTS_PREFIX": variables["segments_prefix"],
+            "SEGMENTS_IAM_ROLE_ARN": role,
+            "SEGMENTS_KMS_KEY_ARN": key,
+        },
+    }
+    moto.stop()
+
+
 NEW_WEEK_USER = {
     "id": 900003, "first_name": "Amélie", "gender": "F", "age": 29, "state": "Bretagne",
     "country": "France", "latitude": 48.1, "longitude": -1.7, "traffic_source": "Email",
@@ -272,9 +344,9 @@ NEW_WEEK_USER = {
 
 
 @pytest.fixture(scope="module")
-def rehearsal(platform, duckdb_mart):
-    """The whole rehearsal, run once: the three dbt steps as the dbt user, then a new week's file
-    in the bucket and the smoke command."""
+def rehearsal(platform, duckdb_mart, segments_s3):
+    """The whole rehearsal, run once: the three dbt steps and the segment step as the dbt user,
+    then a new week's file in the bucket and the smoke command."""
     outcome = {
         "duckdb_rows": duckdb_mart,
         "manifest": platform.workdir / "target" / "manifest.json",
@@ -305,6 +377,12 @@ def rehearsal(platform, duckdb_mart):
                 outcome["marts"][step] = platform.server.query(
                     platform.database, f"select * from {platform.schema}.customer_features order by user_id"
                 )
+    segment = platform.segment("segment", segments_s3["env"])
+    outcome["ok"]["segment"] = segment.returncode == 0
+    outcome["output"]["segment"] = segment.stdout[-8000:] + segment.stderr[-4000:]
+    outcome["logs"]["segment"] = platform.workdir / "statements-segment.jsonl"
+    if outcome["logs"]["segment"].exists():
+        shutil.copy(outcome["logs"]["segment"], ARTIFACTS / "statements-segment.jsonl")
     outcome["users_before"] = platform.query(
         platform.user, f"select count(*) from {platform.raw_schema}.users"
     )
@@ -424,7 +502,21 @@ def test_the_second_build_is_incremental(rehearsal):
     assert not any("delete from" in s and "event_count = 0" not in s for s in first)
 
 
-def test_an_analyst_reads_the_mart_and_the_snapshot_and_nothing_else(rehearsal, platform):
+# What dbt grants to the analysts' group (models/marts, the snapshot): each granted relation, in
+# the chain of models/marts that keeps two schema-usage GRANTs from running at once.
+GRANTED_TO_ANALYSTS = [
+    "customer_features",
+    "customer_features_builds",
+    "customer_features_snapshot",
+    "customer_segment_history",
+    "customer_segment_profiles",
+    "customer_segment_runs",
+    "customer_segments",
+    "metricflow_time_spine",
+]
+
+
+def test_an_analyst_reads_the_marts_granted_to_the_group_and_nothing_else(rehearsal, platform):
     """Checked as a member of the analysts' group, as infra/README.md's walk-through adds one: on
     Redshift a regular user sees in svv_relation_privileges only the identities it has access to
     (the dbt user, not in the group, sees none of the group's grants)."""
@@ -436,8 +528,13 @@ def test_an_analyst_reads_the_mart_and_the_snapshot_and_nothing_else(rehearsal, 
         where namespace_name = '{platform.schema}' and identity_name = '{platform.group}'
           and identity_type = 'group' and privilege_type = 'SELECT'
         order by 1"""
-    assert platform.query(ANALYST, grants) == [("customer_features",), ("customer_features_snapshot",)]
+    assert platform.query(ANALYST, grants) == [(name,) for name in GRANTED_TO_ANALYSTS]
     assert platform.query(platform.user, grants) == []
+    assert platform.query(
+        ANALYST, f"select has_schema_privilege('{platform.group}', '{platform.schema}', 'usage')"
+    ) == [(True,)]
+    for relation in GRANTED_TO_ANALYSTS:
+        platform.query(ANALYST, f"select count(*) from {platform.schema}.{relation}")
     assert platform.query(ANALYST, f"select count(*) from {platform.schema}.customer_features") == [
         (len(rehearsal["marts"]["build"]),)
     ]
@@ -446,6 +543,45 @@ def test_an_analyst_reads_the_mart_and_the_snapshot_and_nothing_else(rehearsal, 
             platform.query(ANALYST, f"select count(*) from {platform.schema}.{relation}")
     with pytest.raises(Exception, match=f"permission denied for schema {platform.raw_schema}"):
         platform.query(ANALYST, f"select count(*) from {platform.raw_schema}.users")
+
+
+def test_the_view_of_the_builds_holds_both_builds_with_their_check_counts(rehearsal, platform):
+    """Both builds wrote the mart, and the on-run-end hook's check counts, sent through
+    dbt-redshift as the dbt user, are there (committed) for each; an analyst reads them."""
+    assert rehearsal["ok"]["incremental"], rehearsal["output"]["incremental"]
+    builds = platform.query(
+        platform.user,
+        f"""select as_of_date, customers, checks_passed, checks_failed
+        from {platform.schema}.customer_features_builds order by build_started_at""",
+    )
+    customers = len(rehearsal["marts"]["build"])
+    assert len(builds) == 2 and all(build[1] == customers for build in builds), builds
+    assert all(build[2] > 0 and build[3] == 0 for build in builds), builds
+
+
+def test_the_segment_step_runs_as_the_dbt_user_through_s3(rehearsal, platform, segments_s3):
+    """The weekly step after the build: UNLOAD of the mart and COPY of the week's tables, as the
+    dbt user, every customer of the mart in a segment, the files SSE-KMS under the segments prefix,
+    the unloaded mart deleted."""
+    assert rehearsal["ok"]["segment"], rehearsal["output"]["segment"]
+    sent = read_log(rehearsal["logs"]["segment"])
+    assert sent and all(entry["error"] is None for entry in sent)
+    kinds = Counter(" ".join(entry["sql"].split()).lower().split(" ")[0] for entry in sent)
+    assert kinds["unload"] == 1 and kinds["copy"] == 3, kinds
+    segments = platform.query(
+        platform.user,
+        "select count(*), count(distinct user_id), count(segment_name)"
+        f" from {platform.schema}.customer_segments",
+    )
+    customers = len(rehearsal["marts"]["incremental"])
+    assert segments == [(customers, customers, customers)]
+    s3, bucket = segments_s3["s3"], segments_s3["bucket"]
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=segments_s3["prefix"] + "/")
+    keys = [item["Key"] for item in listed.get("Contents", [])]
+    assert keys and not [key for key in keys if "/mart/" in key], keys
+    for key in keys:
+        head = s3.head_object(Bucket=bucket, Key=key)
+        assert head["ServerSideEncryption"] == "aws:kms", key
 
 
 def test_the_pseudo_columns_name_each_file_and_select_star_leaves_them_out(platform):
@@ -533,15 +669,19 @@ def test_varchar_counts_bytes_as_redshift_does(platform):
 
 
 def test_what_is_not_emulated_is_refused(platform):
-    for sql, what in [
-        ("copy t from 's3://b/k' iam_role default", "COPY"),
-        ("unload ('select 1') to 's3://b/k' iam_role default", "UNLOAD"),
+    for sql, message in [
+        ("copy t from 's3://b/k' iam_role default", r"emulates COPY \.\.\. FORMAT AS PARQUET only"),
+        ("copy t from '/tmp/k.csv'", "COPY: not emulated by the Redshift stand-in"),
+        (
+            "unload ('select 1') to 's3://b/k' iam_role default",
+            r"emulates UNLOAD \.\.\. FORMAT AS PARQUET only",
+        ),
         (
             "create external table thelook_raw.x (a int) stored as parquet location 's3://b/x/'",
-            "CREATE EXTERNAL TABLE",
+            "CREATE EXTERNAL TABLE: not emulated by the Redshift stand-in",
         ),
     ]:
-        with pytest.raises(Exception, match=f"{what}: not emulated by the Redshift stand-in"):
+        with pytest.raises(Exception, match=message):
             platform.query(platform.user, sql)
     with pytest.raises(Exception, match="can't create local tables in an external schema"):
         platform.query(platform.user, f"create table {platform.raw_schema}.local_table as select 1 as a")
@@ -700,12 +840,15 @@ def report(failures: dict[str, set[str]]) -> str:
 
 
 def test_every_statement_the_adapter_sent_is_redshift_sql(rehearsal):
+    """Every step's statements; UNLOAD and COPY (the segment step's) are parsed by redshift_s3.py
+    by their own pages, not by the gate."""
     entries = [
         entry
-        for step in ("spectrum", "build", "incremental", "smoke")
+        for step in ("spectrum", "build", "incremental", "segment", "smoke")
         for entry in read_log(rehearsal["logs"][step])
     ]
     assert len(entries) > 500 and all(entry["error"] is None for entry in entries)
+    entries = [e for e in entries if not e["sql"].lstrip().lower().startswith(("unload", "copy"))]
     kinds = Counter(entry["node"].split(".")[0] for entry in entries)
     assert all(kinds[kind] for kind in ("model", "test", "unit_test", "snapshot", "seed")), kinds
     failures = statement_problems(entries)
@@ -713,6 +856,9 @@ def test_every_statement_the_adapter_sent_is_redshift_sql(rehearsal):
 
 
 def test_the_unit_test_fixtures_are_redshift_sql(rehearsal):
+    """The fixtures written as SQL, checked as written (dbt runs each as a `create temporary table
+    ... as`); the fixtures written as rows reach Redshift as dbt's casts, among the recorded
+    statements of the unit tests."""
     manifest = json.loads(rehearsal["manifest"].read_text())
     fixtures = {
         f"unit_test {test['name']}, fixture {given['input']}": given["rows"]
@@ -747,10 +893,16 @@ def test_the_checks_name_the_node_of_a_planted_bad_statement():
         {"node": "model.customer_mart.short", "sql": "create table t (a varchar, b varchar(10))"},
         {"node": "model.customer_mart.duckdb", "sql": "select mode(a) as a from read_parquet('x.parquet')"},
         {"node": "model.customer_mart.broken", "sql": "select a from t where"},
+        {
+            "node": "test.customer_mart.profile",
+            "sql": "select row_number() over versions as version_rank from s.t"
+            " window versions as (partition by k order by created_at desc nulls last)",
+        },
     ]
     failures = statement_problems(entries)
     assert "model.customer_mart.good" not in failures
     message = report(failures)
+    assert "test.customer_mart.profile: " in message and "WINDOW clause (a named window)" in message
     assert "unit_test.customer_mart.m.series: calls generate_series()" in message
     assert "model.customer_mart.offset: a timestamp literal with a UTC offset" in message
     assert "test.customer_mart.rate: divides counts without a cast" in message
