@@ -11,13 +11,14 @@ DUCKDB_PATH ?= data/warehouse.duckdb
 PORT ?= 8080
 export RAW_DATA_DIR DUCKDB_PATH
 
-.PHONY: help setup lock system-deps check run generate build summary test lint actionlint infra-check format bench docs docs-static segment mutation clean
+.PHONY: help setup lock contract system-deps check run generate build summary test lint actionlint infra-check format bench docs docs-static segment mutation clean
 
 help:
 	@echo "make run    - set up, generate $(USERS) users into $(RAW_DATA_DIR), dbt build on DuckDB, print a summary"
 	@echo "make test   - every check: lint, Python tests, dbt build with all dbt tests on small data"
 	@echo "make check  - the fast loop: ruff, sqlfluff on changed SQL, dbt build on $(CHECK_USERS) users, reference check"
 	@echo "make lint   - ruff, sqlfluff, dbt-score (project 9.5, each item 9.0), actionlint"
+	@echo "make contract - regenerate src/customer_mart/raw_contract.py after changing the raw contract (the sources YAML)"
 	@echo "make lock   - refresh requirements.lock (every package, with hashes) after changing pyproject.toml"
 	@echo "make infra-check - terraform fmt/validate/plan offline and checkov on infra/"
 	@echo "make docs   - generate the dbt docs site and serve it on http://127.0.0.1:$(PORT) (PORT=...)"
@@ -45,6 +46,11 @@ lock: setup
 	$(BIN)/pip-compile $(LOCK_FLAGS) --extra segment --extra analyst --extra dev -o requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
 	$(BIN)/python scripts/runtime_lock.py
+
+# The raw data contract is the `data_type` of each column in the sources YAML; the Python package
+# reads a module generated from it (a test fails while the two differ).
+contract: setup
+	$(BIN)/python scripts/raw_contract.py
 
 # dbt reads ./profiles.yml when run from the project root; it is yours to edit once copied.
 profiles.yml:

@@ -1,7 +1,7 @@
 # The Glue Data Catalog entry for the raw data: one database, one explicit table per raw table.
 #
 # Why explicit tables and not a crawler: the raw data has a fixed, known contract (seven tables,
-# their columns and types, src/customer_mart/schema.py), and the dbt models depend on exactly
+# their columns and types, the sources YAML of the dbt project), and the dbt models depend on exactly
 # that contract. A crawler would guess it again on every run and can guess differently: it
 # infers types from a sample (a column that is all NULL in one load becomes `string`), it may
 # merge or split tables when file names or schemas vary between folders, it has to finish

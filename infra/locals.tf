@@ -32,9 +32,9 @@ locals {
   # the mart here, the step writes the week's tables here, COPY reads them.
   segments_objects_arn = "${local.artifacts_bucket_arn}/${var.segments_prefix}/*"
 
-  # The raw data contract (src/customer_mart/schema.py) in Glue/Hive types: BigQuery INT64 is
+  # The raw data contract (models/staging/thelook/_thelook__sources.yml) in Glue/Hive types: INT64 is
   # bigint, FLOAT64 double, STRING string, TIMESTAMP timestamp. Column order is the files' order.
-  # tests/python/test_infra.py fails if this drifts from the Python contract.
+  # tests/python/test_infra.py fails if this drifts from that contract.
   raw_tables = {
     users = [
       ["id", "bigint"], ["first_name", "string"], ["last_name", "string"], ["email", "string"],

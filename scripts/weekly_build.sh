@@ -23,6 +23,14 @@
 # report itself failed, the task was killed) is the rule's to report.
 set -eu
 
+# `aws ecs run-task` with the command override ["smoke"]: the smoke test before the first scheduled
+# build (customer-mart smoke; infra/README.md, step 6), which builds into a scratch schema and
+# publishes nothing.
+if [ "${1:-}" = "smoke" ]; then
+    shift
+    exec customer-mart smoke "$@"
+fi
+
 here=$(cd "$(dirname "$0")" && pwd)
 target=${DBT_TARGET_PATH:-target}
 python=${PYTHON:-python3}

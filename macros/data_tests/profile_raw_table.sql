@@ -20,15 +20,27 @@
     conflicting version; the first is the version staging keeps. One sort replaces the distinct
     counts and the ranking a check each would need.
 
-    Counts over raw rows (every row, NULL keys included): rows_read, rows_with_null_key, and each
-    row check. Over rows with a key: duplicate_rows, conflicting_versions. Over the kept version
+    Counts over raw rows (every row, NULL keys included): rows_read, rows_with_null_key, each
+    row check, and with_oversized_text (rows with a text value longer than its size in the raw
+    contract). Over rows with a key: duplicate_rows, conflicting_versions. Over the kept version
     of each key: created_in_the_future and, with an owner, for_unknown_users. rows_cut_short: the
     CSV rows with fewer fields than the header (DuckDB reading CSV only: a strict second read).
 -#}
 {% macro profile_raw_table(table, key, row_checks={}, owner=none, per_key=false) -%}
 {%- set raw = source('thelook', table) -%}
 {%- set has_created_at = 'created_at' in raw_columns()[table] -%}
-{%- set key_column = 'user_id' if table == 'users' else table ~ '_key' %}
+{%- set key_column = 'user_id' if table == 'users' else table ~ '_key' -%}
+{#- Every profile also counts the rows with a text value longer than its size in the raw contract
+    (raw_text_sizes, bytes of UTF-8), measured as clean_text measures it: staging sets it to NULL. -#}
+{%- set text_fits = [] -%}
+{%- for column, size in raw_text_sizes().get(table, {}).items() -%}
+    {%- do text_fits.append(
+        'coalesce(' ~ text_bytes('trim(cast(' ~ column ~ ' as ' ~ type_text() ~ '))') ~ ' <= ' ~ size ~ ', true)'
+    ) -%}
+{%- endfor -%}
+{%- if text_fits -%}
+    {%- set row_checks = dict(row_checks, with_oversized_text=text_fits | join(' and ')) -%}
+{%- endif %}
 
 with
 

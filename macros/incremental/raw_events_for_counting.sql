@@ -9,7 +9,7 @@
     select
         cast(id as {{ dbt.type_bigint() }}) as event_id,
         cast(user_id as {{ dbt.type_bigint() }}) as user_id,
-        {{ clean_text('traffic_source') }} as traffic_source,
+        {{ clean_text('traffic_source', 'events') }} as traffic_source,
         {{ to_utc_timestamp('created_at') }} as created_at
     from {{ relation if relation is not none else source('thelook', 'events') }}
     where

@@ -1,3 +1,14 @@
-{% macro clean_text(column) -%}
-    nullif(trim(cast({{ column }} as {{ type_text() }})), '')
+{#-
+    A raw text column as staging keeps it: trimmed, NULL when empty, and NULL when longer than its
+    size in the raw contract (raw_text_sizes: n bytes of UTF-8, Redshift's varchar(n)), on every
+    engine alike; the profiles count those rows (with_oversized_text). Typed `type_text(n)`.
+    `table` is the raw table; by default the one the calling model is named for
+    (stg_thelook__<table>, profile_thelook__<table>).
+-#}
+{% macro clean_text(column, table=none) -%}
+    {%- set size = raw_text_size(column, table) -%}
+    {%- set trimmed = "trim(cast(" ~ column ~ " as " ~ type_text() ~ "))" -%}
+    case
+        when {{ text_bytes(trimmed) }} <= {{ size }} then cast(nullif({{ trimmed }}, '') as {{ type_text(size) }})
+    end
 {%- endmacro %}

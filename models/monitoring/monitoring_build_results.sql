@@ -12,8 +12,9 @@ with
 final as (
 
     select
-        cast(null as {{ type_text() }}) as invocation_id,
-        cast(null as {{ type_text() }}) as command,
+        -- dbt's invocation id is a UUID (36 bytes); the command one of build, run, test, seed, snapshot.
+        cast(null as {{ type_text(36) }}) as invocation_id,
+        cast(null as {{ type_text(16) }}) as command,
         cast(null as timestamp) as run_started_at,
         cast(null as timestamp) as run_finished_at,
         cast(null as integer) as checks_passed,

@@ -338,7 +338,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_upload(sub)
     _add_segment(sub)
     _add_load(sub)
+    _add_smoke(sub)
     return parser
+
+
+def _add_smoke(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "smoke",
+        help="before the first scheduled build: read every raw table through the warehouse, build into "
+        "a scratch schema, drop it, and report what to fix",
+    )
+    from customer_mart.smoke import add_arguments, run_from_arguments
+
+    add_arguments(p)
+    p.set_defaults(func=run_from_arguments)
 
 
 def main(argv: list[str] | None = None) -> int:

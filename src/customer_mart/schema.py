@@ -1,7 +1,11 @@
-"""The raw data contract: TheLook's seven tables, their columns and BigQuery types.
+"""The raw data contract: TheLook's seven tables, their columns and types, for everything that
+writes or loads raw files (the generator, the loaders, the uploader).
 
-One statement of the schema for everything that writes or loads raw files (the generator,
-the PostgreSQL loader, the Glue table definitions).
+The contract is stated once, as the `data_type` of each column in
+models/staging/thelook/_thelook__sources.yml; `raw_contract.py` is generated from it (`make
+contract`), so that the package works without the dbt project beside it. Here it is read in the
+BigQuery names the exports and the messages use: bigint is INT64, double FLOAT64, timestamp
+TIMESTAMP, varchar(n) STRING of at most n bytes of UTF-8 (TEXT_BYTES).
 """
 
 from __future__ import annotations
@@ -10,97 +14,23 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from customer_mart.raw_contract import DATA_TYPES
+
 INT64, FLOAT64, STRING = "INT64", "FLOAT64", "STRING"
 TIMESTAMP = "TIMESTAMP"
 
+_KINDS = {"bigint": INT64, "double": FLOAT64, "timestamp": TIMESTAMP}
+
+# {table: [(column, BigQuery type)]}, in the files' order.
 COLUMNS: dict[str, list[tuple[str, str]]] = {
-    "users": [
-        ("id", INT64),
-        ("first_name", STRING),
-        ("last_name", STRING),
-        ("email", STRING),
-        ("age", INT64),
-        ("gender", STRING),
-        ("state", STRING),
-        ("street_address", STRING),
-        ("postal_code", STRING),
-        ("city", STRING),
-        ("country", STRING),
-        ("latitude", FLOAT64),
-        ("longitude", FLOAT64),
-        ("traffic_source", STRING),
-        ("created_at", TIMESTAMP),
-    ],
-    "orders": [
-        ("order_id", INT64),
-        ("user_id", INT64),
-        ("status", STRING),
-        ("gender", STRING),
-        ("created_at", TIMESTAMP),
-        ("returned_at", TIMESTAMP),
-        ("shipped_at", TIMESTAMP),
-        ("delivered_at", TIMESTAMP),
-        ("num_of_item", INT64),
-    ],
-    "order_items": [
-        ("id", INT64),
-        ("order_id", INT64),
-        ("user_id", INT64),
-        ("product_id", INT64),
-        ("inventory_item_id", INT64),
-        ("status", STRING),
-        ("created_at", TIMESTAMP),
-        ("shipped_at", TIMESTAMP),
-        ("delivered_at", TIMESTAMP),
-        ("returned_at", TIMESTAMP),
-        ("sale_price", FLOAT64),
-    ],
-    "events": [
-        ("id", INT64),
-        ("user_id", INT64),
-        ("sequence_number", INT64),
-        ("session_id", STRING),
-        ("created_at", TIMESTAMP),
-        ("ip_address", STRING),
-        ("city", STRING),
-        ("state", STRING),
-        ("postal_code", STRING),
-        ("browser", STRING),
-        ("traffic_source", STRING),
-        ("uri", STRING),
-        ("event_type", STRING),
-    ],
-    "products": [
-        ("id", INT64),
-        ("cost", FLOAT64),
-        ("category", STRING),
-        ("name", STRING),
-        ("brand", STRING),
-        ("retail_price", FLOAT64),
-        ("department", STRING),
-        ("sku", STRING),
-        ("distribution_center_id", INT64),
-    ],
-    "inventory_items": [
-        ("id", INT64),
-        ("product_id", INT64),
-        ("created_at", TIMESTAMP),
-        ("sold_at", TIMESTAMP),
-        ("cost", FLOAT64),
-        ("product_category", STRING),
-        ("product_name", STRING),
-        ("product_brand", STRING),
-        ("product_retail_price", FLOAT64),
-        ("product_department", STRING),
-        ("product_sku", STRING),
-        ("product_distribution_center_id", INT64),
-    ],
-    "distribution_centers": [
-        ("id", INT64),
-        ("name", STRING),
-        ("latitude", FLOAT64),
-        ("longitude", FLOAT64),
-    ],
+    table: [(name, _KINDS.get(data_type, STRING)) for name, data_type in columns]
+    for table, columns in DATA_TYPES.items()
+}
+
+# {table: {text column: its size in bytes of UTF-8}}: staging sets a longer value to NULL.
+TEXT_BYTES: dict[str, dict[str, int]] = {
+    table: {name: int(data_type[8:-1]) for name, data_type in columns if data_type.startswith("varchar(")}
+    for table, columns in DATA_TYPES.items()
 }
 
 TABLES: tuple[str, ...] = tuple(COLUMNS)

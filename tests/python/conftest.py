@@ -30,6 +30,8 @@ class DbtProject:
     # Hand-made raw folders that leave tables empty on purpose: the volume guard (an empty raw
     # table stops the build) is told so with max_raw_table_shrink 1, as an operator would.
     empty_tables_expected: bool = False
+    # The dbt project to run: the repository's, or a copy a test changed.
+    project_dir: Path = PROJECT_DIR
 
     @property
     def duckdb_path(self) -> Path:
@@ -70,7 +72,7 @@ class DbtProject:
         if vars:
             command += ["--vars", repr(vars)]
         result = subprocess.run(
-            command, cwd=PROJECT_DIR, env=self.env(), capture_output=True, text=True, check=False
+            command, cwd=self.project_dir, env=self.env(), capture_output=True, text=True, check=False
         )
         if check and result.returncode != 0:
             raise AssertionError(

@@ -234,22 +234,3 @@ def test_a_folder_with_another_kind_of_file_or_none_is_named(dbt: InProcessDbt, 
     (raw / "orders" / "orders.json").unlink()
     (raw / "orders" / "orders-000000000000.parquet").unlink()
     refused(dbt, raw, "raw table orders: no file in", "*.parquet, *.csv or *.csv.gz")
-
-
-def test_raw_column_types_macro_states_the_contract() -> None:
-    """Text only: macros/staging/raw_column_types.sql lists schema.py's typed columns, kinds included."""
-    import ast
-    import re
-
-    from conftest import PROJECT_DIR
-
-    from customer_mart.schema import COLUMNS, STRING
-
-    text = (PROJECT_DIR / "macros" / "staging" / "raw_column_types.sql").read_text()
-    body = re.search(r"return\((\{.*\})\)", text, re.S).group(1)
-    kinds = {"INT64": "integer", "FLOAT64": "number", "TIMESTAMP": "timestamp"}
-    expected = {
-        table: {name: kinds[kind] for name, kind in columns if kind != STRING}
-        for table, columns in COLUMNS.items()
-    }
-    assert ast.literal_eval(body) == expected

@@ -1,7 +1,7 @@
 """Customer segments (src/customer_mart/segment.py, segment_store.py): the rules on small synthetic
 marts (no database), then two consecutive generated weeks built by dbt on DuckDB, then the weekly
-job's step on Redshift: the real dbt-redshift connection code against the PostgreSQL stand-in,
-with UNLOAD and COPY run against moto's S3 (redshift_s3.py).
+job's step on Redshift: the real dbt-redshift connection code against the PostgreSQL stand-in, as
+the dbt user (not a superuser), with UNLOAD and COPY run against moto's S3 (redshift_s3.py).
 
 Cost (measured on this machine, shared): the module alone 115 s, of which the session's
 small_warehouse and PostgreSQL server about 40 s; the DuckDB weeks fixture (one more `dbt run` and
@@ -235,6 +235,9 @@ def test_make_segment_writes_no_tracked_file():
 DATABASE = "segments"
 SCHEMA = "customer_mart"
 ANALYSTS = "analysts"
+# The dbt task's database user, as the infra bootstrap creates it (not a superuser), with a name of
+# this module's own: roles are cluster-wide and the session's server is shared.
+RUNNER = "IAMR:segment-step-runner"
 BUCKET = "customer-mart-artifacts-123456789012-eu-west-1"
 PREFIX = "segments/work"
 ROLE = "arn:aws:iam::123456789012:role/customer-mart-segments"
@@ -242,13 +245,14 @@ STAND_IN = [sys.executable, str(Path(__file__).with_name("redshift_stand_in.py")
 
 
 def load_mart(server, rows: list[dict]) -> None:
-    """customer_features as the Redshift build types it (contract), holding `rows`."""
+    """customer_features as the Redshift build types it (contract), holding `rows`, owned by the
+    dbt user as its build would leave it."""
     import psycopg2.extras
 
     connection = server.connect(DATABASE)
     try:
         with connection.cursor() as cursor:
-            cursor.execute(f"create schema if not exists {SCHEMA}")
+            cursor.execute(f'create schema if not exists {SCHEMA} authorization "{RUNNER}"')
             cursor.execute(
                 f"""create table if not exists {SCHEMA}.customer_features (
                     user_id bigint, age integer, country varchar(256), state varchar(256),
@@ -259,6 +263,7 @@ def load_mart(server, rows: list[dict]) -> None:
                     profit_level integer, gross_profit_last_year numeric(12,2),
                     most_traffic_source varchar(256), feature_window_start date, feature_window_end date)"""
             )
+            cursor.execute(f'alter table {SCHEMA}.customer_features owner to "{RUNNER}"')
             cursor.execute(f"truncate {SCHEMA}.customer_features")
             columns = list(rows[0])
             psycopg2.extras.execute_values(
@@ -275,33 +280,43 @@ def load_mart(server, rows: list[dict]) -> None:
 def redshift_weeks(duckdb_weeks, postgres_server, tmp_path_factory, request):
     """The segment tables created by dbt-redshift through the stand-in, then the step of each
     week run in process as the weekly task runs it (`customer-mart segment --target redshift`),
-    its connection dbt-redshift's own, forwarded to PostgreSQL, its S3 moto's."""
+    its connection dbt-redshift's own, forwarded to PostgreSQL as the dbt user (not a superuser:
+    the bootstrap's CREATE on the database, the analysts' group), its S3 moto's."""
     import boto3
-    import psycopg2
-    import redshift_s3  # noqa: F401  (the stand-in's UNLOAD and COPY)
     from dbt.adapters.redshift import connections
     from moto import mock_aws
-    from redshift_stand_in import StandInConnection, install_shims
+    from redshift_stand_in import StandIn, StandInConnection, write_config
     from test_redshift_offline import REDSHIFT_ENV
 
     workdir = tmp_path_factory.mktemp("segment-redshift")
     postgres_server.create_database(DATABASE)
-    connection = postgres_server.connect(DATABASE)
-    with connection.cursor() as cursor:
-        cursor.execute(f"drop role if exists {ANALYSTS}")
-        cursor.execute(f"create group {ANALYSTS}")
-    connection.commit()
-    install_shims(connection)
-    connection.close()
+    config = write_config(
+        workdir / "stand-in.json",
+        host=postgres_server.host,
+        port=postgres_server.port,
+        database=DATABASE,
+        admin=postgres_server.user,
+        catalog={},
+        s3={},
+    )
+    stand_in = StandIn.from_file(config)
+    stand_in.install()
+    roles = {row["rolname"] for row in postgres_server.query(DATABASE, "select rolname from pg_roles")}
+    # The bootstrap's statements for the user and the group (infra/outputs.tf, bootstrap_sql).
+    if RUNNER not in roles:
+        stand_in.admin(f'CREATE USER "{RUNNER}" PASSWORD DISABLE')
+    stand_in.admin(f'GRANT CREATE ON DATABASE {DATABASE} TO "{RUNNER}"')
+    if ANALYSTS not in roles:
+        stand_in.admin(f"CREATE GROUP {ANALYSTS}")
     load_mart(postgres_server, duckdb_weeks["marts"][WEEK_1])
 
-    postgres = {"host": postgres_server.host, "port": postgres_server.port, "user": postgres_server.user}
     env = {
         **REDSHIFT_ENV,
+        "REDSHIFT_USER": RUNNER,
         "REDSHIFT_DATABASE": DATABASE,
         "REDSHIFT_SCHEMA": SCHEMA,
         "ANALYSTS_GROUP": ANALYSTS,
-        "STAND_IN_POSTGRES": json.dumps({**postgres, "dbname": DATABASE}),
+        "STAND_IN_CONFIG": str(config),
         "STAND_IN_LOG": str(workdir / "dbt-statements.jsonl"),
     }
     dbt = DbtProject(workdir=workdir, raw_dir=workdir / "no-raw-data", target="redshift", extra_env=env)
@@ -327,11 +342,13 @@ def redshift_weeks(duckdb_weeks, postgres_server, tmp_path_factory, request):
         "SEGMENTS_IAM_ROLE_ARN": ROLE,
     }.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(
-        connections.redshift_connector,
-        "connect",
-        lambda **kwargs: StandInConnection(psycopg2.connect(**postgres, dbname=DATABASE), log),
-    )
+
+    def connect(**kwargs) -> StandInConnection:
+        user = kwargs.get("user") or kwargs.get("db_user")
+        assert user == RUNNER, kwargs
+        return StandInConnection(stand_in, stand_in.postgres(user), user, log)
+
+    monkeypatch.setattr(connections.redshift_connector, "connect", connect)
     mock = mock_aws()
     mock.start()
     request.addfinalizer(mock.stop)
@@ -435,7 +452,7 @@ def test_the_segment_tables_are_granted_to_analysts_like_the_mart(redshift_weeks
         DATABASE,
         f"""select relation_name from svv_relation_privileges
         where namespace_name = '{SCHEMA}' and identity_name = '{ANALYSTS}'
-          and identity_type = 'group' and privilege_type = 'select' order by 1""",
+          and identity_type = 'group' and privilege_type = 'SELECT' order by 1""",
     )
     assert [r["relation_name"] for r in granted] == [
         "customer_segment_history",

@@ -33,7 +33,7 @@ final as (
         customers.feature_window_end as as_of_date,
         customers.user_id,
         cast(null as integer) as segment_id,
-        cast(null as {{ segment_text(256) }}) as segment_name,
+        cast(null as {{ type_text(256) }}) as segment_name,
         cast(null as double precision) as distance_to_centroid
     from customers
     where 1 = 0

@@ -30,7 +30,7 @@ final as (
     select
         customers.feature_window_end as as_of_date,
         cast(null as integer) as segment_id,
-        cast(null as {{ segment_text(256) }}) as segment_name,
+        cast(null as {{ type_text(256) }}) as segment_name,
         cast(null as boolean) as is_buyer_segment,
         cast(null as integer) as customers,
         cast(null as double precision) as share_of_customers,

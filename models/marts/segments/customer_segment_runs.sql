@@ -34,8 +34,8 @@ final as (
         cast(null as integer) as k,
         cast(null as date) as k_chosen_on,
         cast(null as boolean) as k_rechosen,
-        cast(null as {{ segment_text(1024) }}) as k_reason,
-        cast(null as {{ segment_text(65535) }}) as model_state,
+        cast(null as {{ type_text(1024) }}) as k_reason,
+        cast(null as {{ type_text(65535) }}) as model_state,
         cast(null as double precision) as silhouette
     from customers
     where 1 = 0
