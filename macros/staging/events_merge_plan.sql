@@ -7,6 +7,8 @@
     - `incremental`: false when the table does not exist yet, on `--full-refresh`, or when it must
       be rebuilt (`rebuild`: a file merged before changed, by its signature, or is gone);
     - `new_files`: the files this run has that were never merged (read by an incremental run);
+    - `one_row_per_id`: the profile found no event id twice in the raw events, so a full build
+      has no copies to choose between;
     - `message`: what the run does and why, for the log.
 
     Files are compared by their path and their signature (the sum of the fingerprints of their
@@ -16,20 +18,28 @@
 {% macro events_merge_plan() -%}
     {%- set name = this.identifier -%}
     {%- if not execute -%}
-        {{ return({'incremental': false, 'rebuild': false, 'new_files': [], 'message': ''}) }}
+        {{ return({'incremental': false, 'rebuild': false, 'new_files': [], 'one_row_per_id': false, 'message': ''}) }}
     {%- endif -%}
+    {%- set profile = ref('profile_thelook__events') -%}
+    {#- A full build: whether the profile found any event id twice (else there is nothing to choose
+        between). Not asked where the profile is not built yet (an offline compile). -#}
+    {%- set one_row_per_id = false -%}
+    {%- if adapter.get_relation(profile.database, profile.schema, profile.identifier) is not none -%}
+        {%- set one_row_per_id = run_query(
+            "select coalesce(sum(duplicate_rows + conflicting_versions), 0) from " ~ profile
+        ).columns[0].values()[0] == 0 -%}
+    {%- endif -%}
+    {%- set full = {'incremental': false, 'rebuild': false, 'new_files': [], 'one_row_per_id': one_row_per_id} -%}
     {%- set existing = adapter.get_relation(this.database, this.schema, this.identifier) -%}
     {%- if existing is none or existing.type != 'table' -%}
-        {{ return({'incremental': false, 'rebuild': false, 'new_files': [],
-            'message': name ~ ': building from every raw events file, the first build.'}) }}
+        {{ return(dict(full, message=name ~ ': building from every raw events file, the first build.')) }}
     {%- elif flags.FULL_REFRESH -%}
-        {{ return({'incremental': false, 'rebuild': false, 'new_files': [],
-            'message': name ~ ': building from every raw events file, --full-refresh.'}) }}
+        {{ return(dict(full, message=name ~ ': building from every raw events file, --full-refresh.')) }}
     {%- endif -%}
     {%- set ledger = adapter.get_relation(this.database, this.schema, merged_event_files_relation().identifier) -%}
     {%- if ledger is none -%}
-        {{ return({'incremental': false, 'rebuild': true, 'new_files': [],
-            'message': name ~ ': rebuilding from every raw events file: no record of the files merged before.'}) }}
+        {{ return(dict(full, rebuild=true,
+            message=name ~ ': rebuilding from every raw events file: no record of the files merged before.')) }}
     {%- endif -%}
     {%- set current = {} -%}
     {%- for file, signature in run_query(
@@ -58,9 +68,9 @@
         {%- if gone -%}
             {%- do found.append(gone | length ~ ' gone (first ' ~ (gone | sort | first) ~ ')') -%}
         {%- endif -%}
-        {{ return({'incremental': false, 'rebuild': true, 'new_files': [],
-            'message': name ~ ': rebuilding from every raw events file (' ~ current | length ~ '): of the files merged before, '
-            ~ found | join(' and ') ~ ' (a re-export, a correction, a removed file or another RAW_DATA_DIR).'}) }}
+        {{ return(dict(full, rebuild=true,
+            message=name ~ ': rebuilding from every raw events file (' ~ current | length ~ '): of the files merged before, '
+            ~ found | join(' and ') ~ ' (a re-export, a correction, a removed file or another RAW_DATA_DIR).')) }}
     {%- endif -%}
     {%- set new_files = current.keys() | reject('in', merged) | sort | list -%}
     {%- if new_files -%}
@@ -69,7 +79,7 @@
     {%- else -%}
         {%- set message = name ~ ': no new raw events file; the ' ~ merged | length ~ ' merged before are unchanged.' -%}
     {%- endif -%}
-    {{ return({'incremental': true, 'rebuild': false, 'new_files': new_files, 'message': message}) }}
+    {{ return(dict(full, incremental=true, new_files=new_files, message=message)) }}
 {%- endmacro %}
 
 {#- The table where stg_thelook__events records the raw files it has merged, next to it. -#}

@@ -365,17 +365,27 @@ def test_a_file_landing_during_the_build_is_merged_by_the_next(tmp_path):
     raw = tmp_path / "raw"
     write_first_delivery(raw)
     # Written aside first, so that it lands whole (as a copy or an S3 upload does).
-    late = write_raw_file(tmp_path / "aside", "events", [event(3000, 1, "Organic", days_before(-1))], "late.parquet")
+    late = write_raw_file(
+        tmp_path / "aside", "events", [event(3000, 1, "Organic", days_before(-1))], "late.parquet"
+    )
     dbt = InProcessDbt(
         tmp_path / "dbt",
-        env={"DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"), "RAW_DATA_DIR": str(raw), "RAW_FILE_FORMAT": None},
+        env={
+            "DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+            "RAW_DATA_DIR": str(raw),
+            "RAW_FILE_FORMAT": None,
+        },
     )
     select = ["--select", "+int_events_daily_by_source"]
     assert dbt.run("run", *select).success
 
     def land(event) -> None:
         node = getattr(getattr(event.data, "node_info", None), "unique_id", "")
-        if event.info.name == "NodeStart" and node == f"model.customer_mart.{STAGING}" and not landed.exists():
+        if (
+            event.info.name == "NodeStart"
+            and node == f"model.customer_mart.{STAGING}"
+            and not landed.exists()
+        ):
             shutil.copy(late, landed)
 
     landed = raw / "events" / "events-week-2.parquet"
@@ -452,4 +462,30 @@ def test_a_re_export_keeping_name_size_and_mtime_is_seen_column_by_column(dbt_pr
     assert weekly.query(DAILY) == fresh.query(DAILY)
     assert weekly.query(f"select * from {STAGING} order by event_id") == fresh.query(
         f"select * from {STAGING} order by event_id"
+    )
+
+
+@pytest.mark.parametrize(
+    ("fault", "sql"),
+    [
+        ("an event kept twice", f"insert into {STAGING} select * from {STAGING} where event_id = 7"),
+        ("an event lost", f"delete from {STAGING} where event_id = 7"),
+    ],
+)
+def test_the_count_check_catches_an_event_kept_twice_or_lost(dbt_project, tmp_path, fault, sql):
+    """stg_thelook__events_holds_each_raw_event_id_once, which stands for `unique` on event_id,
+    fails on a planted fault and passes on the table as built."""
+    raw = tmp_path / "raw"
+    write_first_delivery(raw)
+    project = dbt_project(raw)
+    build_events(project)
+    name = "stg_thelook__events_holds_each_raw_event_id_once"
+    project.run("test", "--select", name)
+    assert project.results()[name]["status"] == "pass"
+    with duckdb.connect(str(project.duckdb_path)) as con:
+        con.execute(sql)
+    result = project.run("test", "--select", name, check=False)
+    assert result.returncode != 0 and project.results()[name]["status"] == "fail", (
+        fault,
+        result.stdout[-2000:],
     )

@@ -162,22 +162,24 @@ def test_the_mart_equals_the_duckdb_mart(rehearsal, step):
 
 
 def test_the_second_build_is_incremental(rehearsal):
-    """The events table is updated in place (delete+insert of the recomputed days), not rebuilt."""
+    """The events staging table is updated in place (delete+insert of the merged ids), not rebuilt:
+    the second build finds no new raw file, and says so."""
     assert rehearsal["ok"]["incremental"], rehearsal["output"]["incremental"]
+    assert "stg_thelook__events: no new raw events file" in rehearsal["output"]["incremental"]
     sent = [
         e["sql"].lower()
         for e in read_log(rehearsal["logs"]["incremental"])
-        if "int_events_daily_by_source" in e["node"]
+        if e["node"] == "model.customer_mart.stg_thelook__events"
     ]
     assert any("delete from" in s for s in sent) and any("insert into" in s for s in sent), "no delete+insert"
     first = [
         e["sql"].lower()
         for e in read_log(rehearsal["logs"]["build"])
-        if "int_events_daily_by_source" in e["node"]
+        if e["node"] == "model.customer_mart.stg_thelook__events"
     ]
-    # The first build creates the table; its only delete is the post-hook that drops zero-count rows.
+    # The first build creates the table and records its files; it deletes nothing.
     assert any("create table" in s for s in first)
-    assert not any("delete from" in s and "event_count = 0" not in s for s in first)
+    assert not any("delete from" in s for s in first)
 
 
 def test_the_mart_and_the_snapshot_are_granted_to_analysts_and_nothing_else(rehearsal):

@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 
 
-def test_a_build_with_other_thresholds_and_date_passes_its_unit_tests(
-    dbt_project, small_generated_dir
-):
+def test_a_build_with_other_thresholds_and_date_passes_its_unit_tests(dbt_project, small_generated_dir):
     project = dbt_project(small_generated_dir)
     user_vars = {
         "as_of_date": "2025-01-15",

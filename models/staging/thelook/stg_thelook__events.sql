@@ -1,6 +1,6 @@
--- The website events, one row per event id (its latest copy), with the raw file it came from.
--- Incremental: each run reads only the raw files it has not merged yet; why, and how a changed
--- or removed file rebuilds it, is in the model's description (events_merge_plan decides).
+-- The website events the mart counts: one row per event id (its latest copy), with the raw file it
+-- came from. Incremental: each run reads only the raw files it has not merged yet; why, which
+-- columns it keeps, and how a changed or removed file rebuilds it are in the model's description.
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -13,17 +13,13 @@
         "create table {{ merged_event_files_relation() }} as {{ merged_event_files_sql() }}",
     ],
 ) }}
-
 -- depends_on: {{ ref('profile_thelook__events') }}
 {%- set incremental = is_incremental() -%}
 {%- set plan = events_merge_plan() -%}
 {%- if execute and plan.message -%}
     {%- do log(plan.message, info=true) -%}
 {%- endif -%}
-{%- set columns = [
-    'event_id', 'user_id', 'session_id', 'sequence_number', 'event_type', 'uri', 'traffic_source',
-    'browser', 'city', 'state', 'postal_code', 'created_at', 'raw_file',
-] %}
+{%- set columns = ['event_id', 'user_id', 'traffic_source', 'created_at', 'raw_file'] %}
 
 with
 
@@ -32,7 +28,10 @@ with
 source as (
 
     select
-        *,
+        id,
+        user_id,
+        traffic_source,
+        created_at,
         "$path" as raw_file
     from {{ source('thelook', 'events') }}
     {%- if incremental %}
@@ -55,15 +54,7 @@ typed as (
     select
         cast(id as {{ dbt.type_bigint() }}) as event_id,
         cast(user_id as {{ dbt.type_bigint() }}) as user_id,
-        {{ clean_text('session_id') }} as session_id,
-        cast(sequence_number as integer) as sequence_number,
-        {{ clean_text('event_type') }} as event_type,
-        {{ clean_text('uri') }} as uri,
         {{ clean_text('traffic_source') }} as traffic_source,
-        {{ clean_text('browser') }} as browser,
-        {{ clean_text('city') }} as city,
-        {{ clean_text('state') }} as state,
-        {{ clean_text('postal_code') }} as postal_code,
         {{ to_utc_timestamp('created_at') }} as created_at,
         cast(raw_file as {{ type_text() }}) as raw_file,
         1 as is_new
@@ -74,7 +65,7 @@ typed as (
 
 {%- if incremental %}
 
--- The rows already merged for the event ids of the new files: a new copy must still lose to an
+-- The rows merged before for the event ids of the new files: a new copy must still lose to an
 -- older but later-dated one, exactly as a full build decides.
 merged as (
 
@@ -95,15 +86,20 @@ candidates as (
 ),
 {%- endif %}
 
--- The latest copy of each event (staging_rules); the file breaks the last ties, so that an
--- incremental run keeps the row a full build keeps.
+-- The latest copy of each event (staging_rules); the file's path breaks the last ties, so that an
+-- incremental run keeps the row a full build keeps. When the profile found no event id twice in
+-- the raw events, a full build has nothing to choose between, and skips the sort.
 deduplicated as (
 
+    {%- if not incremental and plan.one_row_per_id %}
+    select * from typed
+    {%- else %}
     {{ keep_one_per_key(
         'candidates' if incremental else 'typed',
         'event_id',
-        'created_at desc nulls last, user_id, traffic_source, session_id, sequence_number, raw_file'
+        'created_at desc nulls last, user_id, traffic_source, raw_file'
     ) }}
+    {%- endif %}
 
 ),
 
@@ -111,7 +107,7 @@ final as (
 
     select {{ columns | join(', ') }}
     from deduplicated
-    -- Where a merged row still wins, nothing changes: delete+insert replaces only the others.
+    -- Where a row merged before still wins, nothing changes: delete+insert replaces only the others.
     where is_new = 1
 
 )
