@@ -41,6 +41,7 @@ from pathlib import Path
 
 from customer_mart.schema import (
     COLUMNS,
+    CSV_NULLS,
     FLOAT64,
     INT64,
     STRING,
@@ -56,7 +57,6 @@ from customer_mart.schema import (
 POSTGRES_TYPES = {INT64: "bigint", FLOAT64: "double precision", STRING: "text", TIMESTAMP: "timestamptz"}
 # The file each row came from, as Spectrum's pseudo-columns name it: added after the contract's columns.
 FILE_COLUMNS = [("$path", "text"), ("$size", "bigint")]
-CSV_NULLS = {"", "null", "NULL"}
 # libpq's variables with the defaults of the `postgres` output of profiles.yml.example.
 LIBPQ_DEFAULTS = {
     "PGHOST": "127.0.0.1",
