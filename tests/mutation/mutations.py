@@ -65,8 +65,8 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
      "'created_at asc nulls last, sold_at"),
     ("events dedup keeps the oldest (staging)", STG.format("events"), "'created_at desc nulls last, user_id",
      "'created_at asc nulls last, user_id"),
-    ("events merge ignores the rows merged before", STG.format("events"), "    union all\n    select * from merged\n",
-     "\n"),
+    ("events merge ignores the rows merged before", STG.format("events"),
+     "    union all\n    select * from merged\n", "\n"),
     # The events' change detection: a file's signature weakened to its number of rows (what a
     # size or a row count would see), so a re-export in place that changes a value goes unseen.
     ("events file signature only counts rows", "macros/data_tests/profile_raw_table.sql",
