@@ -72,7 +72,7 @@ lint: setup
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
 	# The profiles compile per file format: the fixture's CSV files stand in for the raw data.
-	DUCKDB_PATH=:memory: RAW_DATA_DIR=tests/fixtures/official-sample-3k $(BIN)/sqlfluff lint models tests/marts analyses
+	DUCKDB_PATH=:memory: RAW_DATA_DIR=tests/fixtures/official-sample-3k $(BIN)/sqlfluff lint models tests/marts tests/staging analyses
 	DUCKDB_PATH=:memory: $(BIN)/dbt-score lint --run-dbt-parse --show failing-items
 	$(BIN)/actionlint
 
@@ -82,7 +82,7 @@ actionlint: setup
 
 format: setup
 	$(BIN)/ruff format src tests bench scripts
-	DUCKDB_PATH=:memory: RAW_DATA_DIR=tests/fixtures/official-sample-3k $(BIN)/sqlfluff fix models tests/marts analyses
+	DUCKDB_PATH=:memory: RAW_DATA_DIR=tests/fixtures/official-sample-3k $(BIN)/sqlfluff fix models tests/marts tests/staging analyses
 
 # Terraform fmt/init/validate/plan (offline) and checkov, in its own virtual environment.
 infra-check:
@@ -106,8 +106,8 @@ CHECK_AS_OF ?= $(shell date -u +%F)
 check: setup
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
-	@changed=$$( { git diff --name-only HEAD -- models analyses tests/marts; \
-		git ls-files --others --exclude-standard -- models analyses tests/marts; } | grep '\.sql$$' | sort -u ); \
+	@changed=$$( { git diff --name-only HEAD -- models analyses tests/marts tests/staging; \
+		git ls-files --others --exclude-standard -- models analyses tests/marts tests/staging; } | grep '\.sql$$' | sort -u ); \
 	if [ -n "$$changed" ]; then echo "sqlfluff lint $$changed"; \
 		DUCKDB_PATH=:memory: RAW_DATA_DIR=tests/fixtures/official-sample-3k $(BIN)/sqlfluff lint $$changed; else echo "sqlfluff: no changed SQL"; fi
 	test -d $(CHECK_DIR)/raw/users || \

@@ -6,10 +6,10 @@ Reads TARGET_DIR/manifest.json and TARGET_DIR/run_results.json. Every node that 
 (a table or incremental model, a snapshot, a data test) reads each raw source it depends on,
 directly or through views and ephemeral models (a view is a stored query: creating it reads
 nothing, every query on it reads its sources again). YAML unit tests read fixtures, not the raw
-tables, and are left out. An incremental model run incrementally is counted apart: it reads the
-raw table with a filter on the recent days (on DuckDB the Parquet reader still visits every row
-group; see docs/benchmarks.md). A dependency counts only where the compiled SQL names it (a
-check whose body is empty on this engine, such as rows_cut_short on Parquet, reads nothing). A
+tables, and are left out. An incremental model run incrementally is counted apart: it reads only
+the raw files it has not merged yet (stg_thelook__events, by `"$path"`; see docs/benchmarks.md).
+A dependency counts only where the compiled SQL names it (a check whose body is empty on this
+engine, such as rows_cut_short on Parquet, reads nothing). A
 query naming a raw table without `source()` would be missed: none does, and the start-of-run file
 check is not a node.
 """
@@ -61,7 +61,7 @@ def raw_scans(target: Path) -> dict[str, dict[str, list[str]]]:
         incremental = (
             kind == "model"
             and node["config"]["materialized"] == "incremental"
-            and ("is_incremental" in node.get("raw_code", "") and _ran_incrementally(target, node))
+            and _ran_incrementally(result.get("compiled_code"), node)
         )
         for table in sources_of(unique_id, result.get("compiled_code"), set()):
             entry = scans.setdefault(table, {"full": [], "incremental": []})
@@ -69,10 +69,10 @@ def raw_scans(target: Path) -> dict[str, dict[str, list[str]]]:
     return scans
 
 
-def _ran_incrementally(target: Path, node: dict) -> bool:
-    """Whether the compiled SQL carries the incremental day filter (dbt wrote it on this run)."""
-    compiled = target / "compiled" / node["package_name"] / node["original_file_path"]
-    return compiled.exists() and ">= cast('" in compiled.read_text()
+def _ran_incrementally(code: str | None, node: dict) -> bool:
+    """Whether the model's SQL of this run reads its own table: only an incremental run does
+    (`{{ this }}`, the rows it merged before); a first build or a full refresh reads none."""
+    return bool(code) and bool(node.get("relation_name")) and node["relation_name"] in code
 
 
 def summary(scans: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, int]]:

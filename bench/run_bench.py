@@ -15,10 +15,12 @@ then times, each in a fresh process whose peak resident memory is read from the 
 - the weekly incremental run: bench/weekly_delivery.py appends a week of events as a new file
   to the same raw folder the database was built from, as a real delivery does, then
   `dbt build` (incremental) and `dbt build --full-refresh`, each from a copy of that database,
-  models only; and the whole weekly `dbt build` (incremental, with every test) once per run.
-  An incremental run must log that the events model recounts from a recent day
-  (`int_events_daily_by_source: counting again from ...`): a run that counts every day again
-  stops the bench, with the reason dbt gave.
+  models only; and the whole weekly `dbt build`, with every test, incremental and with
+  `--full-refresh`, once each per run. An incremental run must log that the events staging model
+  merges the new file only (`stg_thelook__events: merging 1 new raw events file(s) ...`): a run
+  that rebuilds from every file stops the bench, with the reason dbt gave;
+- on PostgreSQL (bench/postgres_reads.py, once, at --postgres-users): the rows each raw table gave
+  to a cold build, a weekly build and a full refresh of the same week, from pg_stat_user_tables.
 
 At 10,000,000 users pandas runs under an address-space cap (--pandas-memory-cap-gb, default 16):
 when it fails, how it failed (exit code, last line of its error, wall seconds, peak memory) is
@@ -62,7 +64,8 @@ import pyarrow.parquet as pq
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 BENCH_DIR = PROJECT_DIR / "bench"
 BIN_DIR = Path(sys.executable).parent
-EVENTS_MODEL = "int_events_daily_by_source"
+EVENTS_MODEL = "stg_thelook__events"  # the incremental one: it logs its plan, and is timed apart
+DAILY_MODEL = "int_events_daily_by_source"
 DEFAULT_MARKDOWN = "docs/benchmarks.md"  # only a run writing it rewrites README.md's speed paragraph
 PLAN_PREFIX = f"{EVENTS_MODEL}: "
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -72,6 +75,7 @@ sys.path.insert(0, str(BENCH_DIR))
 
 import compare  # noqa: E402
 import pandas_features  # noqa: E402
+import postgres_reads  # noqa: E402
 import raw_scans  # noqa: E402
 from weekly_delivery import deliver_week  # noqa: E402
 
@@ -140,23 +144,23 @@ class CommandFailed(RuntimeError):
         }
 
 
-def recount_decision(output: str, run: str) -> str:
-    """The events model's recount plan in one dbt run's output, which must recount from a recent day.
+def merge_decision(output: str, run: str) -> str:
+    """The events staging model's plan in one dbt run's output, which must merge the new file only.
 
-    Returns the plan's line after `int_events_daily_by_source: `; raises when that run counted every
-    day again (a full recount passed off as an incremental run) or did not say.
+    Returns the plan's line after `stg_thelook__events: `; raises when that run rebuilt from every
+    file (a full rebuild passed off as an incremental run) or did not say.
     """
     plans = [line.split(PLAN_PREFIX, 1)[1].strip() for line in output.splitlines() if PLAN_PREFIX in line]
-    full = [plan for plan in plans if plan.startswith("counting every day again")]
+    full = [plan for plan in plans if plan.startswith(("rebuilding from every", "building from every"))]
     if full:
         raise RuntimeError(
-            f"{run}: {EVENTS_MODEL} {full[0].rstrip('.')}; a weekly incremental run must recount only "
-            "from a recent day"
+            f"{run}: {EVENTS_MODEL} {full[0].rstrip('.')}; a weekly incremental run must merge only "
+            "the new file"
         )
-    partial = [plan for plan in plans if plan.startswith("counting again from")]
-    if not partial:
-        raise RuntimeError(f"{run}: {EVENTS_MODEL} logged no recount plan (`{PLAN_PREFIX}counting ...`)")
-    return partial[-1]
+    merged = [plan for plan in plans if plan.startswith("merging ")]
+    if not merged:
+        raise RuntimeError(f"{run}: {EVENTS_MODEL} logged no merge plan (`{PLAN_PREFIX}merging ...`)")
+    return merged[-1]
 
 
 class Bench:
@@ -467,16 +471,20 @@ class Bench:
         shutil.rmtree(target, ignore_errors=True)
         # Parse once for the new as_of_date, so that both kinds of run start from the parse cache.
         self.dbt(Timing(), "parse", raw=self.raw, database=base, target=target, as_of=next_as_of)
-        incremental, full, weekly = Timing(), Timing(), Timing()
+        incremental, full, weekly, weekly_full = Timing(), Timing(), Timing(), Timing()
         runs, plans = {}, {}
-        for _ in range(self.runs):  # taking turns, so that both kinds share the noise
-            database = self.work / "weekly.duckdb"
-            shutil.copyfile(base, database)
-            output = self.dbt(
-                weekly, "build", raw=self.raw, database=database, target=target, as_of=next_as_of
-            )
-            plans["weekly_with_tests"] = recount_decision(output, "the weekly build with its tests")
-            weekly_nodes = raw_scans.raw_scans(target)
+        for _ in range(self.runs):  # taking turns, so that every kind shares the noise
+            for timing, flags in ((weekly, []), (weekly_full, ["--full-refresh"])):
+                database = self.work / "weekly.duckdb"
+                shutil.copyfile(base, database)
+                output = self.dbt(
+                    timing, "build", *flags, raw=self.raw, database=database, target=target, as_of=next_as_of
+                )
+                if not flags:
+                    plans["weekly_with_tests"] = merge_decision(output, "the weekly build with its tests")
+                    weekly_nodes = raw_scans.raw_scans(target)
+                else:
+                    weekly_full_nodes = raw_scans.raw_scans(target)
             for kind, timing, flags in (
                 ("incremental", incremental, []),
                 ("full_refresh", full, ["--full-refresh"]),
@@ -494,26 +502,30 @@ class Bench:
                     as_of=next_as_of,
                 )
                 if kind == "incremental":
-                    plans[kind] = recount_decision(output, "the incremental run of the models")
+                    plans[kind] = merge_decision(output, "the incremental run of the models")
                 runs[kind] = {"database": database, "compiled": compiled_code(target, EVENTS_MODEL)}
         for run in runs.values():
             run["scan"] = scan_profile(run["compiled"], run["database"], self.args, self.raw / "events")
         same = compare.differences(
             read_table(runs["incremental"]["database"]), read_table(runs["full_refresh"]["database"])
         )
-        same_daily = same_table(
-            runs["incremental"]["database"], runs["full_refresh"]["database"], EVENTS_MODEL
-        )
+        differ = [
+            f"{table} differs"
+            for table in (EVENTS_MODEL, DAILY_MODEL)
+            if not same_table(runs["incremental"]["database"], runs["full_refresh"]["database"], table)
+        ]
         return {
             "delivered": delivered,
             "plan": plans,
             "weekly_with_tests": weekly,
+            "weekly_full_refresh_with_tests": weekly_full,
             "weekly_raw_scans": raw_scans.summary(weekly_nodes),
             "weekly_raw_scan_nodes": weekly_nodes,
+            "weekly_full_refresh_raw_scans": raw_scans.summary(weekly_full_nodes),
             "incremental": incremental,
             "full_refresh": full,
             "scan": {kind: run["scan"] for kind, run in runs.items()},
-            "differences": same + ([] if same_daily else [f"{EVENTS_MODEL} differs"]),
+            "differences": same + differ,
         }
 
     def prepare(self) -> None:
@@ -571,7 +583,8 @@ def compiled_code(target: Path, model: str) -> str:
 
 
 def scan_profile(compiled_sql: str, database: Path, args: argparse.Namespace, events_dir: Path) -> dict:
-    """What DuckDB's Parquet scans do for the events model's query (EXPLAIN ANALYZE, JSON).
+    """What DuckDB's Parquet scans do for the events staging model's query (EXPLAIN ANALYZE, JSON):
+    an incremental run's scan opens only the new file (its `"$path"` filter picks the files).
 
     DuckDB 2.0's JSON profile: each operator has "type" and "name" (a scan: "TABLE_SCAN", with the
     name "READ_PARQUET" or "SEQ_SCAN" for a DuckDB table) and, on scans, "row_groups_scanned",
@@ -652,6 +665,12 @@ def main() -> None:
         help="in the reduced plan, the single query's memory limit for a second try when it runs out",
     )
     parser.add_argument(
+        "--postgres-users",
+        type=int,
+        default=20_000,
+        help="users of the PostgreSQL raw-reads measurement (bench/postgres_reads.py); 0 to skip it",
+    )
+    parser.add_argument(
         "--resume",
         action="store_true",
         help="keep each size already measured with the same settings (its work folder's result.json)",
@@ -671,6 +690,7 @@ def main() -> None:
         "seed": args.seed,
         "now": args.now,
         "reduced_from_users": args.reduced_from_users,
+        "postgres_users": args.postgres_users,
     }
     for users in sizes:
         bench = Bench(args, users)
@@ -687,6 +707,7 @@ def main() -> None:
         result = json.loads(json.dumps(bench.run(), default=as_json))
         saved.write_text(json.dumps({"settings": settings, "started": size_started, "result": result}) + "\n")
         results.append(result)
+    postgres = measure_postgres(args, settings) if args.postgres_users else None
     report_data = {
         "started": started.isoformat(timespec="seconds"),
         **({"resumed": resumed} if resumed else {}),
@@ -696,6 +717,7 @@ def main() -> None:
         "load_average_after": os.getloadavg(),
         "settings": {"memory_limit": args.memory_limit, "duckdb_threads": args.threads, "runs": args.runs},
         "results": results,
+        **({"postgres": postgres} if postgres else {}),
     }
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(report_data, indent=2) + "\n")
@@ -719,6 +741,30 @@ def main() -> None:
     ]
     if failures:
         sys.exit(f"the implementations disagree: {failures[:5]}")
+
+
+def measure_postgres(args: argparse.Namespace, settings: dict) -> dict:
+    """bench/postgres_reads.py at --postgres-users, kept in its work folder like a size (--resume)."""
+    work = Path(args.work_dir).resolve() / f"postgres-{args.postgres_users}"
+    saved = work / "result.json"
+    if args.resume and saved.exists():
+        kept = json.loads(saved.read_text())
+        if kept["settings"] == settings:
+            print(
+                f"[PostgreSQL, {args.postgres_users:,} users] kept from {saved} (--resume)", file=sys.stderr
+            )
+            return {**kept["result"], "started": kept["started"], "resumed": True}
+    work.mkdir(parents=True, exist_ok=True)
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    print(f"[PostgreSQL, {args.postgres_users:,} users] raw reads ...", end=" ", flush=True, file=sys.stderr)
+    clock = time.perf_counter()
+    with (work / "postgres.log").open("w") as log:
+        result = postgres_reads.measure(
+            work, args.postgres_users, args.seed, dt.date.fromisoformat(args.now), log.write
+        )
+    print(f"{time.perf_counter() - clock:.0f} s", file=sys.stderr)
+    saved.write_text(json.dumps({"settings": settings, "started": started, "result": result}) + "\n")
+    return {**result, "started": started}
 
 
 def machine() -> dict:

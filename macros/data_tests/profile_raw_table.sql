@@ -10,7 +10,11 @@
       checked on the version staging keeps of each key, as the old relationships test did;
     - per_key: one row per staged key instead of one row, with the kept version's created_at
       (users: order items and events look up the known user ids here, and the mart's population
-      check reads the sign-up times, instead of reading the raw users again).
+      check reads the sign-up times, instead of reading the raw users again);
+    - per_file: one row per raw file instead of one row (events): its path and size (`"$path"`,
+      `"$size"`, as Spectrum, the DuckDB raw views and `customer-mart load` name them) and
+      `file_signature`, the sum of its rows' fingerprints, which changes when any row of the file
+      does. stg_thelook__events takes its list of files, and what changed, from here.
 
     The pass: each raw row gets a fingerprint of its contract columns, and one window over the
     rows of each staged key, ordered as staging orders its versions (latest created_at first,
@@ -26,7 +30,7 @@
     of each key: created_in_the_future and, with an owner, for_unknown_users. rows_cut_short: the
     CSV rows with fewer fields than the header (DuckDB reading CSV only: a strict second read).
 -#}
-{% macro profile_raw_table(table, key, row_checks={}, owner=none, per_key=false) -%}
+{% macro profile_raw_table(table, key, row_checks={}, owner=none, per_key=false, per_file=false) -%}
 {%- set raw = source('thelook', table) -%}
 {%- set has_created_at = 'created_at' in raw_columns()[table] -%}
 {%- set key_column = 'user_id' if table == 'users' else table ~ '_key' -%}
@@ -46,7 +50,13 @@ with
 
 source as (
 
-    select * from {{ raw }}
+    {#- Spectrum returns its pseudo-columns only when they are named in a select from the table. #}
+    select
+        *{% if per_file %},
+        "$path" as raw_file,
+        "$size" as file_size
+        {%- endif %}
+    from {{ raw }}
 
 ),
 
@@ -74,6 +84,10 @@ raw_rows as (
         {{ to_utc_timestamp('created_at') }} as created_at,
         {%- else %}
         cast(null as timestamp) as created_at,
+        {%- endif %}
+        {%- if per_file %}
+        raw_file,
+        file_size,
         {%- endif %}
         cast({{ key }} as {{ dbt.type_bigint() }}) as staged_key
     from source
@@ -151,12 +165,19 @@ profile as (
         -- The kept version's time: the latest (staging's first order column).
         max(created_at) as created_at,
         {%- endif %}
+        {%- if per_file %}
+        cast(raw_file as {{ type_text() }}) as raw_file,
+        max(file_size) as file_size,
+        {{ fingerprint_sum('row_fingerprint') }} as file_signature,
+        {%- endif %}
         {%- for name, aggregate in counts.items() %}
         {{ aggregate }} as {{ name }}{{ ',' if not loop.last }}
         {%- endfor %}
     from rows_checked
     {%- if per_key %}
     group by staged_key
+    {%- elif per_file %}
+    group by raw_file
     {%- endif %}
 
 ),
@@ -177,7 +198,7 @@ cut_short as (
 
 final as (
 
-    {%- if per_key %}
+    {%- if per_key or per_file %}
 
     select
         profile.*,
@@ -186,10 +207,16 @@ final as (
 
     union all
 
-    -- The rows cut short belong to no key: one row of their own, without a key, every other count 0.
+    -- The rows cut short belong to no key or file: one row of their own, every other count 0.
     select
+        {%- if per_key %}
         cast(null as {{ dbt.type_bigint() }}) as {{ key_column }},
         cast(null as timestamp) as created_at,
+        {%- else %}
+        cast(null as {{ type_text() }}) as raw_file,
+        cast(null as {{ dbt.type_bigint() }}) as file_size,
+        cast(null as {{ type_text() }}) as file_signature,
+        {%- endif %}
         {%- for name in counts %}
         0 as {{ name }},
         {%- endfor %}

@@ -23,3 +23,28 @@
 {% macro duckdb__row_fingerprint(columns) -%}
     hash({{ columns | join(', ') }})
 {%- endmacro %}
+
+{#-
+    The sum of a column of `row_fingerprint`s, as text: a signature of a set of rows that changes
+    when any row is changed, added or removed, and does not depend on their order (a raw file's
+    `file_signature` in the events profile). Each engine adds whole numbers exactly: DuckDB's
+    64-bit hashes into a 128-bit sum, the first 60 bits of each MD5 into a 38-digit decimal.
+-#}
+{% macro fingerprint_sum(column) -%}
+    {{ return(adapter.dispatch('fingerprint_sum', 'customer_mart')(column)) }}
+{%- endmacro %}
+
+{% macro duckdb__fingerprint_sum(column) -%}
+    cast(sum({{ column }}) as varchar)
+{%- endmacro %}
+
+{#- PostgreSQL: the first 15 hex digits of the MD5 read as a bit string, then as a bigint. -#}
+{% macro default__fingerprint_sum(column) -%}
+    cast(sum(cast(cast('x' || substr({{ column }}, 1, 15) as bit(60)) as bigint)) as {{ type_text() }})
+{%- endmacro %}
+
+{#- Redshift: the same 15 hex digits through strtol (AWS "STRTOL function"); summed as a decimal,
+    since Redshift sums bigints into a bigint, which would overflow. -#}
+{% macro redshift__fingerprint_sum(column) -%}
+    cast(sum(cast(strtol(substring({{ column }}, 1, 15), 16) as decimal(38, 0))) as {{ type_text() }})
+{%- endmacro %}

@@ -8,7 +8,6 @@
     {%- if execute -%}
         {%- do as_of_date() -%}
         {%- do profit_level_thresholds() -%}
-        {%- do events_lookback_days() -%}
         {%- do volume_guard_settings() -%}
         {#- The sources' schema (source YAML cannot call macros) must be what raw_schema reads. -#}
         {%- set schema = raw_schema() -%}

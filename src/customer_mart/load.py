@@ -8,8 +8,15 @@ It connects as the `postgres` dbt target
 does, from the standard libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE) with the
 same defaults, so `dbt build --target postgres` reads what was loaded.
 
+Each table also has the columns `"$path"` (the file a row was loaded from, as an absolute path)
+and `"$size"` (that file's size in bytes), named as Redshift Spectrum names the pseudo-columns of
+an external table, so that the dbt models read a row's file with one SQL on every engine (the
+events staging model merges only the files it has not merged yet). Each table gets an index on
+`"$path"`, so that reading one file's rows does not scan the table, and is analysed after loading.
+
 Loading again replaces the rows (truncate, then COPY), in one transaction for all tables, and
-keeps the tables themselves, so views built on them survive. Any error (a file that cannot be
+keeps the tables themselves, so views built on them survive. Tables loaded before `"$path"` and
+`"$size"` existed get the two columns added. Any error (a file that cannot be
 read, a value that is not of its column's type, a table with no rows) rolls the whole load back,
 with a message naming the table and the file: the previous tables stay. A table that is really
 empty this week loads only when named with `--allow-empty TABLE`.
@@ -48,6 +55,8 @@ from customer_mart.schema import (
 )
 
 POSTGRES_TYPES = {INT64: "bigint", FLOAT64: "double precision", STRING: "text", TIMESTAMP: "timestamptz"}
+# The file each row came from, as Spectrum's pseudo-columns name it: added after the contract's columns.
+FILE_COLUMNS = [("$path", "text"), ("$size", "bigint")]
 # libpq's variables with the defaults of the `postgres` output of profiles.yml.example.
 LIBPQ_DEFAULTS = {
     "PGHOST": "127.0.0.1",
@@ -102,8 +111,14 @@ def _file_error(table: str, path: Path, problem: str) -> LoadError:
     return LoadError(f"raw table {table}: file {path} {problem}")
 
 
+def _file_values(path: Path) -> list[str]:
+    """The `"$path"` and `"$size"` of every row of one raw file."""
+    return [path.resolve().as_posix(), str(path.stat().st_size)]
+
+
 def _csv_rows(path: Path, table: str) -> Iterator[list[str | None]]:
-    """The contract's columns of one raw CSV file, in contract order, NULLs as None."""
+    """The contract's columns of one raw CSV file, in contract order, NULLs as None, then the
+    file's `"$path"` and `"$size"`."""
     columns = [column for column, _ in COLUMNS[table]]
     with open_csv_text(path) as handle:
         reader = csv.reader(handle, strict=False)
@@ -116,6 +131,7 @@ def _csv_rows(path: Path, table: str) -> Iterator[list[str | None]]:
                 raise _file_error(table, path, f"has no column {', '.join(missing)} in its header")
             positions = [header.index(column) for column in columns]
             width = len(header)
+            file_values = _file_values(path)
             for row in reader:
                 if not row:
                     continue
@@ -124,7 +140,7 @@ def _csv_rows(path: Path, table: str) -> Iterator[list[str | None]]:
                         table, path, f"line {reader.line_num}: {len(row)} fields for {width} columns"
                     )
                 row += [""] * (width - len(row))
-                yield [None if row[i] in CSV_NULLS else row[i] for i in positions]
+                yield [None if row[i] in CSV_NULLS else row[i] for i in positions] + file_values
         except UnicodeDecodeError as error:
             raise _file_error(
                 table,
@@ -174,6 +190,7 @@ def _copy_buffers_parquet(raw: RawTable, batch_rows: int = 200_000) -> Iterator[
             raise _file_error(raw.name, path, f"cannot be read: {error}") from error
         # Numbers in other widths (int32, or floats parquet_problem found whole) as the contract's.
         wanted = arrow_schema(raw.name)
+        file_path, file_size = _file_values(path)
         for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns):
             data = pa.Table.from_batches([batch])
             for index, name in enumerate(data.column_names):
@@ -182,6 +199,8 @@ def _copy_buffers_parquet(raw: RawTable, batch_rows: int = 200_000) -> Iterator[
                     index
                 ).type != target:
                     data = data.set_column(index, name, data.column(index).cast(target))
+            data = data.append_column("$path", pa.array([file_path] * data.num_rows, pa.string()))
+            data = data.append_column("$size", pa.array([int(file_size)] * data.num_rows, pa.int64()))
             buffer = io.BytesIO()
             # Arrow quotes every string and leaves NULL unquoted and empty, as COPY expects; it
             # writes doubles so that they read back exactly and timestamps with their zone.
@@ -194,7 +213,8 @@ def _copy_buffers_parquet(raw: RawTable, batch_rows: int = 200_000) -> Iterator[
 def _create_table(cursor, schema: str, table: str) -> None:
     from psycopg2 import sql
 
-    wanted = [(column, POSTGRES_TYPES[kind]) for column, kind in COLUMNS[table]]
+    contract = [(column, POSTGRES_TYPES[kind]) for column, kind in COLUMNS[table]]
+    wanted = contract + FILE_COLUMNS
     cursor.execute(
         sql.SQL("create table if not exists {}.{} ({})").format(
             sql.Identifier(schema),
@@ -211,6 +231,17 @@ def _create_table(cursor, schema: str, table: str) -> None:
     found = [
         (name, kind.replace("timestamp with time zone", "timestamptz")) for name, kind in cursor.fetchall()
     ]
+    if found == contract:  # loaded before the file columns existed
+        cursor.execute(
+            sql.SQL("alter table {}.{} {}").format(
+                sql.Identifier(schema),
+                sql.Identifier(table),
+                sql.SQL(", ").join(
+                    sql.SQL("add column {} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in FILE_COLUMNS
+                ),
+            )
+        )
+        found = wanted
     if found != wanted:
         raise LoadError(
             f"{schema}.{table} exists with other columns than the raw contract: {found}; "
@@ -251,7 +282,8 @@ def load_postgres(
                 _create_table(cursor, schema, raw.name)
                 target = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(raw.name))
                 cursor.execute(sql.SQL("truncate {}").format(target))
-                columns = sql.SQL(", ").join(sql.Identifier(column) for column, _ in COLUMNS[raw.name])
+                names = [column for column, _ in COLUMNS[raw.name]] + [column for column, _ in FILE_COLUMNS]
+                columns = sql.SQL(", ").join(sql.Identifier(column) for column in names)
                 copy = sql.SQL("copy {} ({}) from stdin with (format csv)").format(target, columns)
                 buffers = (
                     _copy_buffers_parquet(raw) if raw.file_format == "parquet" else _copy_buffers_csv(raw)
@@ -266,6 +298,12 @@ def load_postgres(
                         raise _file_error(
                             raw.name, path, f"holds a value that is not of its column's type: {detail}"
                         ) from None
+                cursor.execute(
+                    sql.SQL("create index if not exists {} on {} ({})").format(
+                        sql.Identifier(f"{raw.name}_path"), target, sql.Identifier("$path")
+                    )
+                )
+                cursor.execute(sql.SQL("analyze {}").format(target))
                 cursor.execute(sql.SQL("select count(*) from {}").format(target))
                 counts[raw.name] = cursor.fetchone()[0]
                 files = f"{len(raw.files)} {raw.file_format} file(s)"

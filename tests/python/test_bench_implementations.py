@@ -1,5 +1,5 @@
 """The benchmark's hand-written DuckDB query and pandas code compute the mart's exact features;
-the bench's own machinery (the weekly run's recount check, pandas under its memory cap, the report
+the bench's own machinery (the weekly run's merge check, pandas under its memory cap, the report
 and the README's speed paragraph) does what it says.
 
 `make bench` times them against dbt; this proves, on small data with repeated, re-delivered and
@@ -140,9 +140,9 @@ def bench_for(tmp_path, raw_dir, users: int = 2000, **settings) -> run_bench.Ben
     return bench
 
 
-def test_the_weekly_run_recounts_only_the_recent_days(small_generated_dir, tmp_path):
-    """The week lands where the base database was built from, so the events model takes its
-    incremental path in both weekly runs, and the scan profile sees the day filter."""
+def test_the_weekly_run_merges_only_the_new_file(small_generated_dir, tmp_path):
+    """The week lands where the base database was built from, so the events staging model takes
+    its incremental path in both weekly runs, and the scan profile sees it open the new file only."""
     bench = bench_for(tmp_path, small_generated_dir)
     bench.dbt(
         run_bench.Timing(),
@@ -156,28 +156,32 @@ def test_the_weekly_run_recounts_only_the_recent_days(small_generated_dir, tmp_p
     weekly = bench.incremental()
     assert set(weekly["plan"]) == {"weekly_with_tests", "incremental"}
     for plan in weekly["plan"].values():
-        assert plan.startswith("counting again from 2026-"), plan
+        assert plan.startswith("merging 1 new raw events file(s)"), plan
     assert weekly["differences"] == []
-    assert weekly["weekly_raw_scans"]["events"]["incremental"] >= 1
+    assert weekly["weekly_raw_scans"]["events"] == {"full": 1, "incremental": 1}
+    assert weekly["weekly_full_refresh_raw_scans"]["events"]["incremental"] == 0
+    assert weekly["weekly_full_refresh_with_tests"].seconds
     incremental, full = weekly["scan"]["incremental"], weekly["scan"]["full_refresh"]
+    new_file = weekly["delivered"]
     assert incremental["rows_in_files"] == full["rows_in_files"] > 0
-    assert 0 < incremental["rows_out"] < full["rows_out"] == full["rows_in_files"]
-    assert 0 < full["mb_read"] <= full["mb_in_files"]
-    assert 0 < incremental["row_groups_scanned"] <= incremental["row_groups"]
+    assert incremental["rows_out"] == sum(new_file.values()) < full["rows_out"] == full["rows_in_files"]
+    assert 0 < incremental["mb_read"] < full["mb_read"] <= full["mb_in_files"]
+    # The row groups to scan are the new file's only: the files merged before are not opened.
+    assert 0 < incremental["row_groups_scanned"] == incremental["row_groups"] < full["row_groups"]
 
 
-def test_a_weekly_run_that_counts_every_day_again_stops_the_bench():
+def test_a_weekly_run_that_rebuilds_from_every_file_stops_the_bench():
     line = (
-        "18:01:02  int_events_daily_by_source: counting every day again, 2 raw events file(s) counted "
-        "before changed or are gone, first /elsewhere/events-000000000000.parquet (a re-export, another "
-        "RAW_DATA_DIR or format, a removed file).\n"
+        "18:01:02  stg_thelook__events: rebuilding from every raw events file (9): of the files merged "
+        "before, 2 gone (first /elsewhere/events-000000000000.parquet) (a re-export, a correction, a "
+        "removed file or another RAW_DATA_DIR).\n"
     )
-    with pytest.raises(RuntimeError, match="counting every day again, 2 raw events file"):
-        run_bench.recount_decision("18:01:01  Running with dbt\n" + line, "the weekly build")
-    with pytest.raises(RuntimeError, match="no recount plan"):
-        run_bench.recount_decision("18:01:01  Running with dbt\n", "the weekly build")
-    kept = "counting again from 2026-06-27 (last counted day minus the lookback: 2026-06-27); 1 new file."
-    assert run_bench.recount_decision(f"x\n18:01:02  int_events_daily_by_source: {kept}\n", "run") == kept
+    with pytest.raises(RuntimeError, match="rebuilding from every raw events file"):
+        run_bench.merge_decision("18:01:01  Running with dbt\n" + line, "the weekly build")
+    with pytest.raises(RuntimeError, match="no merge plan"):
+        run_bench.merge_decision("18:01:01  Running with dbt\n", "the weekly build")
+    kept = "merging 1 new raw events file(s) (first x.parquet); the 8 merged before are unchanged."
+    assert run_bench.merge_decision(f"x\n18:01:02  stg_thelook__events: {kept}\n", "run") == kept
 
 
 def test_pandas_failing_under_its_memory_cap_is_recorded(small_generated_dir, tmp_path):
@@ -236,7 +240,7 @@ def test_the_report_with_pandas_failing_at_10m(results, tmp_path):
         "peak_mb": 15_900.0,
         "memory_cap_gb": 16.0,
     }
-    at_10m["incremental"]["plan"] = {"weekly_with_tests": "counting again from 2026-07-04 (...); 1 new file."}
+    at_10m["incremental"]["plan"] = {"weekly_with_tests": "merging 1 new raw events file(s) (first x); ..."}
     cold = at_10m["whole_build"]["cold"]
     cold["seconds"] = [seconds * 12 for seconds in cold["seconds"]]  # 1.2x the time per user
     results["results"].append(at_10m)
@@ -248,7 +252,7 @@ def test_the_report_with_pandas_failing_at_10m(results, tmp_path):
     assert "whole build's wall time grows at most linearly from 1M" in text
     assert "12.0x for 10x the users, 1.20x the time per user | **missed** |" in text
     assert "- *linear growth to 10M*: the models alone went from" in text
-    assert "`counting again from 2026-07-04 (...); 1 new file.`" in text
+    assert "`merging 1 new raw events file(s) (first x); ...`" in text
     report.chart(results, tmp_path / "chart.png")
 
 
@@ -266,7 +270,7 @@ def test_the_readme_speed_paragraph_comes_from_the_results(results, tmp_path):
     assert f"{cold:.1f} s" in text and results["started"][:10] in text
     assert "[docs/benchmarks.md](docs/benchmarks.md)" in text
     block = text.split(report.README_START)[1].split(report.README_END)[0]
-    assert len(block.strip().splitlines()) <= 5
+    assert len(block.strip().splitlines()) <= 6
     report.update_readme(results, readme)  # again: the same block, rewritten in place
     assert readme.read_text() == text
     # The project's README carries the block.
@@ -296,13 +300,13 @@ def test_the_report_with_the_reduced_plan_at_10m(results, tmp_path):
         "memory_cap_gb": 16.0,
     }
     cold = at_10m["whole_build"]["cold"]
-    cold["seconds"] = [seconds * 11 for seconds in cold["seconds"]]  # 1.1x the time per user
-    cold["run_seconds"] = [seconds * 11 for seconds in cold["run_seconds"]]
+    cold["seconds"] = [seconds * 13 for seconds in cold["seconds"]]  # 1.3x the time per user
+    cold["run_seconds"] = [seconds * 13 for seconds in cold["run_seconds"]]
     results["results"].append(at_10m)
     text = report.markdown(results, chart="chart.png")
     peak = report.peak_gb(cold)
     assert f"| at 10M users: whole dbt build under 3 GB peak memory | {peak:.2f} GB |" in text
-    assert "11.0x for 10x the users, 1.10x the time per user | **missed** |" in text
+    assert "13.0x for 10x the users, 1.30x the time per user | **missed** |" in text
     assert "- *linear growth to 10M*: dbt's own run time of the whole build" in text
     assert "| 10,000,000 | whole dbt build (every test), cold |" in text
     assert "| 10,000,000 | dbt build, models only" not in text
@@ -335,6 +339,8 @@ def test_a_tiny_run_of_the_reduced_plan(tmp_path):
         "1",
         "--memory-limit",
         "1GB",
+        "--postgres-users",
+        "0",
         "--work-dir",
         str(tmp_path / "work"),
         "--markdown",
@@ -358,3 +364,42 @@ def test_a_tiny_run_of_the_reduced_plan(tmp_path):
     weekly = text.split("## The weekly incremental run")[1].split("## What the numbers say")[0]
     assert "| 2,000 |" not in weekly
     assert (out / "b.png").stat().st_size > 0
+
+
+def test_the_report_with_postgres_raw_reads(results, tmp_path):
+    """The PostgreSQL section and its target, from a measurement as bench/postgres_reads.py records it."""
+    tables = [
+        "distribution_centers",
+        "events",
+        "inventory_items",
+        "order_items",
+        "orders",
+        "products",
+        "users",
+    ]
+    held = dict.fromkeys(tables, 1000) | {"events": 480_000}
+
+    def build(events: int, plan: str) -> dict:
+        return {"rows_read": dict.fromkeys(tables, 2000) | {"events": events}, "plan": [plan]}
+
+    results["postgres"] = {
+        "users": 20_000,
+        "started": "2026-12-04T18:00:00+00:00",
+        "raw_rows": held,
+        "new_file_rows": 6_000,
+        "cold": build(960_000, "building from every raw events file, the first build."),
+        "weekly": build(
+            486_000, "merging 1 new raw events file(s) (first x); the 8 merged before are unchanged."
+        ),
+        "full_refresh": build(960_000, "building from every raw events file, --full-refresh."),
+    }
+    text = report.markdown(results, chart="chart.png")
+    assert "## Raw reads on PostgreSQL" in text
+    assert "| weekly, incremental | 2,000 | 486,000 |" in text
+    assert "20k users: 486,000 raw event rows read (the table holds 480,000, the new file 6,000)" in text
+    assert "against 960,000 for the full refresh | met |" in text
+    results["postgres"]["weekly"]["rows_read"]["events"] = 966_000  # a second full read
+    assert "against 960,000 for the full refresh | **missed** |" in report.markdown(results, chart="c.png")
+    block = report.readme_block(results)
+    assert "On PostgreSQL (20k users), a weekly build read 966,000 raw event rows" in " ".join(block.split())
+    assert len(block.splitlines()) <= 6

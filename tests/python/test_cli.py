@@ -8,9 +8,9 @@ their exit codes, and what they print or write.
 - `summary`: its counts against the reference features of the data the mart was built from;
 - `corrupt`: the manifest it prints is the one it writes, and its files are there.
 
-Not here: a customer who leaves and an out-of-order as_of_date in the snapshot, a non-default
-`events_lookback_days` and a late event older than the lookback (tests of the incremental
-models and the snapshot, owned with them).
+Not here: a customer who leaves and an out-of-order as_of_date in the snapshot, late and
+corrected events in a weekly delivery (tests of the incremental models and the snapshot, owned
+with them).
 """
 
 from __future__ import annotations

@@ -1,8 +1,14 @@
-"""The weekly incremental run gives the same mart as a full refresh on the same data."""
+"""The weekly incremental run gives the same mart as a full refresh on the same data.
+
+stg_thelook__events merges only the raw files it has not merged yet and is rebuilt when a file it
+merged changed or is gone (events_merge_plan); int_events_daily_by_source counts its rows. Each
+scenario asserts what the tables hold and what the log says, never the compiled SQL.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -43,11 +49,9 @@ def test_weekly_incremental_run_equals_a_full_refresh(dbt_project, small_generat
     # Every test passes; the source checks warn about the re-delivered and corrected copies.
     result = weekly.run("build", vars={"as_of_date": NEXT_AS_OF.isoformat()})
     assert " ERROR=0 " in result.stdout
-    # The run was incremental: it recomputed from the last built day minus the 3-day lookback.
-    last_built_day = FIRST_AS_OF - dt.timedelta(days=1)
-    recompute_from = last_built_day - dt.timedelta(days=3)
-    assert f"cast('{recompute_from}' as timestamp)" in dbt_sql(weekly.workdir, "compiled")
-    assert "delete from" in dbt_sql(weekly.workdir, "run")
+    # The run was incremental: it merged the one new file into the table kept from last week.
+    assert f"{STAGING}: merging 1 new raw events file(s)" in result.stdout
+    assert "the 3 merged before are unchanged" in result.stdout
 
     fresh = dbt_project(raw)
     fresh.run("run", "--full-refresh", vars={"as_of_date": NEXT_AS_OF.isoformat()})
@@ -62,9 +66,7 @@ def test_weekly_incremental_run_equals_a_full_refresh(dbt_project, small_generat
     assert {NEXT_AS_OF - dt.timedelta(days=1), dt.date(2100, 1, 1)} <= {row["day"] for row in days}
 
 
-def dbt_sql(workdir: Path, kind: str) -> str:
-    """int_events_daily_by_source's last `compiled` select, or the statements dbt `run` for it."""
-    return next((workdir / "target" / kind).rglob("int_events_daily_by_source.sql")).read_text()
+STAGING = "stg_thelook__events"
 
 
 def test_weekly_incremental_run_on_postgres(dbt_project, postgres_server, small_generated_dir, tmp_path):
@@ -84,10 +86,8 @@ def test_weekly_incremental_run_on_postgres(dbt_project, postgres_server, small_
     weekly.run("run", vars={"as_of_date": FIRST_AS_OF.isoformat()})
     deliver_week(raw, FIRST_AS_OF, late=0.3, again=0.3, again_older=0.02, corrected=0.3)
     load_with_cli(postgres_server, "weekly", raw)
-    weekly.run("run", vars={"as_of_date": NEXT_AS_OF.isoformat()})
-    # The re-delivered copies of older events are identical: the recount starts at the lookback.
-    recompute_from = FIRST_AS_OF - dt.timedelta(days=4)
-    assert f"cast('{recompute_from}' as timestamp)" in dbt_sql(weekly.workdir, "compiled")
+    result = weekly.run("run", vars={"as_of_date": NEXT_AS_OF.isoformat()})
+    assert f"{STAGING}: merging 1 new raw events file(s)" in result.stdout
 
     fresh = project("fresh")
     fresh.run("run", "--full-refresh", vars={"as_of_date": NEXT_AS_OF.isoformat()})
@@ -180,7 +180,8 @@ DAILY = "select user_id, traffic_source, event_date, event_count from int_events
 
 
 def build_events(project, *args: str, vars: dict | None = None):
-    return project.run("run", "--select", "int_events_daily_by_source", *args, vars=vars)
+    """The events chain: the profiles it reads, stg_thelook__events, int_events_daily_by_source."""
+    return project.run("run", "--select", "+int_events_daily_by_source", *args, vars=vars)
 
 
 def correction_across_the_boundary(raw: Path) -> None:
@@ -188,7 +189,7 @@ def correction_across_the_boundary(raw: Path) -> None:
     write_raw_file(raw, "events", [event(7, 2, "Adwords", days_before(-1))], "events-week-2.parquet")
 
 
-def late_event_older_than_the_lookback(raw: Path) -> None:
+def late_event_three_weeks_old(raw: Path) -> None:
     write_raw_file(
         raw,
         "events",
@@ -225,7 +226,7 @@ def take_back_week_4(raw: Path) -> None:
 
 SCENARIOS = {
     "correction_across_the_recompute_boundary": [correction_across_the_boundary],
-    "late_event_older_than_the_lookback": [late_event_older_than_the_lookback],
+    "late_event_three_weeks_old": [late_event_three_weeks_old],
     "re_export_of_past_events_with_changes": [re_export_with_changes],
     "removed_events": [removed_events, take_back_week_4],
 }
@@ -251,7 +252,7 @@ def test_events_model_follows_the_raw_files(dbt_project, tmp_path, scenario):
 
 def test_correction_across_the_boundary_counts_once_and_says_so(dbt_project, tmp_path):
     """The bug of issue #15: the corrected event was counted twice (old day kept, new day added).
-    The run recounts from the old copy's day, and the log says why."""
+    The run merges the new file only, and its copy of event 7 replaces the one merged before."""
     raw = tmp_path / "raw"
     write_first_delivery(raw)
     weekly = dbt_project(raw)
@@ -259,7 +260,7 @@ def test_correction_across_the_boundary_counts_once_and_says_so(dbt_project, tmp
     correction_across_the_boundary(raw)
     result = build_events(weekly)
     old_day = days_before(37)
-    assert f"counting again from {old_day}" in result.stdout
+    assert f"{STAGING}: merging 1 new raw events file(s)" in result.stdout
     total = weekly.query("select sum(event_count) as n from int_events_daily_by_source")[0]["n"]
     assert total == 120  # event 7 counted once, on its new day
     assert (
@@ -271,23 +272,10 @@ def test_correction_across_the_boundary_counts_once_and_says_so(dbt_project, tmp
     )
 
 
-@pytest.mark.parametrize("lookback", [0, 10])
-def test_non_default_lookback(dbt_project, tmp_path, lookback):
-    """events_lookback_days only moves where a run recounts from; the counts stay exact."""
-    raw = tmp_path / "raw"
-    write_first_delivery(raw)
-    weekly = dbt_project(raw)
-    build_events(weekly, vars={"events_lookback_days": lookback})
-    late_event_older_than_the_lookback(raw)
-    result = build_events(weekly, vars={"events_lookback_days": lookback})
-    assert f"last counted day minus the lookback: {LAST_DAY - dt.timedelta(days=lookback)}" in result.stdout
-    assert weekly.query(DAILY) == reference_daily(raw)
-
-
 def test_switching_raw_data_dir_gives_the_fresh_mart(dbt_project, small_generated_dir, tmp_path):
     """Issue #11's first problem: built on one folder, then on another (here: the generated sample,
     then the same sample re-exported with a tenth of its events' sources changed and some events
-    removed); the incremental mart is the fresh build's, and the log says everything was recounted."""
+    removed); the incremental mart is the fresh build's, and the log says the events were rebuilt."""
     other = tmp_path / "other"
     shutil.copytree(small_generated_dir, other)
     events = other / "events"
@@ -304,7 +292,11 @@ def test_switching_raw_data_dir_gives_the_fresh_mart(dbt_project, small_generate
     weekly.run("run", vars={"as_of_date": FIRST_AS_OF.isoformat()})
     weekly.raw_dir = other
     result = weekly.run("run", vars={"as_of_date": FIRST_AS_OF.isoformat()})
-    assert "int_events_daily_by_source: counting every day again" in result.stdout
+    gone = len(list((small_generated_dir / "events").glob("*.parquet")))
+    assert (
+        f"{STAGING}: rebuilding from every raw events file (1): of the files merged before, {gone} gone"
+        f" (first {small_generated_dir}/events/" in result.stdout
+    )
     fresh = dbt_project(other)
     fresh.run("run", vars={"as_of_date": FIRST_AS_OF.isoformat()})
     mart = "select * from customer_features order by user_id"
@@ -313,9 +305,10 @@ def test_switching_raw_data_dir_gives_the_fresh_mart(dbt_project, small_generate
 
 
 def test_events_model_follows_the_raw_tables_on_postgres(dbt_project, postgres_server, tmp_path):
-    """The same deliveries on PostgreSQL, where each week's load replaces the raw tables: the per-day
-    fingerprint sees what changed. After each load and incremental run the events model equals the
-    reference count; at the end a fresh build of the same tables."""
+    """The same deliveries on PostgreSQL, where each week's load replaces the raw tables and records
+    each row's file ("$path"): the profile's per-file signatures tell what changed. After each load
+    and incremental run the events model equals the reference count; at the end a fresh build of
+    the same tables."""
     from test_postgres import MART_SCHEMA, RAW_SCHEMA, load_with_cli
 
     raw = tmp_path / "raw"
@@ -335,13 +328,14 @@ def test_events_model_follows_the_raw_tables_on_postgres(dbt_project, postgres_s
     )
     weekly = project("weekly")
     build_events(weekly)
+    merged = f"{STAGING}: merging 1 new raw events file(s)"
+    rebuilt = f"{STAGING}: rebuilding from every raw events file"
     steps = [
-        (correction_across_the_boundary, f"counting again from {days_before(37)}"),
-        # Event 7's two copies still straddle the recount start: from its old copy's day again.
-        (late_event_older_than_the_lookback, f"counting again from {days_before(37)}"),
-        (re_export_with_changes, "counting every day again"),
-        (removed_events, "counting again from"),
-        (take_back_week_4, "counting every day again"),
+        (correction_across_the_boundary, merged),
+        (late_event_three_weeks_old, merged),
+        (re_export_with_changes, f"{rebuilt} (3): of the files merged before, 1 changed"),
+        (removed_events, merged),
+        (take_back_week_4, f"{rebuilt} (3): of the files merged before, 1 gone"),
     ]
     for step, said in steps:
         step(raw)
@@ -359,31 +353,139 @@ def test_events_model_follows_the_raw_tables_on_postgres(dbt_project, postgres_s
     )
 
 
-def test_warehouse_fingerprint_and_crossing_queries_are_redshift_sql(tmp_path):
-    """Reads text only (no cluster): the per-day fingerprint and the crossing query, compiled for
-    the redshift target with no connection, parse as Redshift SQL and use nothing it lacks. They
-    run for real on PostgreSQL above (`default__` implementations)."""
-    from conftest import DbtProject
-    from test_redshift_offline import COMPILE_VARS, OFFLINE, REDSHIFT_ENV, redshift_problems
+# --- What the run reads is what it records: a file landing mid-run, a re-export in place ---------
 
-    project = DbtProject(
-        workdir=tmp_path, raw_dir=tmp_path / "none", target="redshift", extra_env=REDSHIFT_ENV
+
+def test_a_file_landing_during_the_build_is_merged_by_the_next(tmp_path):
+    """Issue 20: a file copied in after the start-of-run hooks had listed the folder was recorded
+    as counted but never counted. Here it lands when stg_thelook__events starts (after the profile
+    read the files): this run neither reads nor records it, and the next run merges it."""
+    from dbt_inprocess import InProcessDbt
+
+    raw = tmp_path / "raw"
+    write_first_delivery(raw)
+    # Written aside first, so that it lands whole (as a copy or an S3 upload does).
+    late = write_raw_file(
+        tmp_path / "aside", "events", [event(3000, 1, "Organic", days_before(-1))], "late.parquet"
     )
-    for macro, expected in [
-        ("events_fingerprint_sql()", "strtol(substring(md5("),
-        ("events_crossing_sql('2026-06-01')", "max(created_at)"),
-    ]:
-        result = project.run(
-            "compile",
-            "--no-populate-cache",
-            "--inline",
-            "{{ " + macro + " }}",
-            vars=COMPILE_VARS,
-            launcher=OFFLINE,
-        )
-        sql = result.stdout[result.stdout.index("Compiled inline node is:") :].split("\n", 1)[1]
-        sql = "\n".join(
-            line.split("  ", 1)[-1] if line.startswith("\x1b") else line for line in sql.splitlines()
-        )
-        assert expected in sql and '"dev"."thelook_raw"."events"' in sql, sql
-        assert redshift_problems(sql) == [], (macro, sql)
+    dbt = InProcessDbt(
+        tmp_path / "dbt",
+        env={
+            "DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+            "RAW_DATA_DIR": str(raw),
+            "RAW_FILE_FORMAT": None,
+        },
+    )
+    select = ["--select", "+int_events_daily_by_source"]
+    assert dbt.run("run", *select).success
+
+    def land(event) -> None:
+        node = getattr(getattr(event.data, "node_info", None), "unique_id", "")
+        if (
+            event.info.name == "NodeStart"
+            and node == f"model.customer_mart.{STAGING}"
+            and not landed.exists()
+        ):
+            shutil.copy(late, landed)
+
+    landed = raw / "events" / "events-week-2.parquet"
+    dbt.runner.callbacks.append(land)
+    assert dbt.run("run", *select).success
+    dbt.runner.callbacks.remove(land)
+    assert landed.exists()
+    counted = "select count(*) from int_events_daily_by_source where traffic_source = 'Organic'"
+    merged = f"select count(*) from {STAGING}__merged_files"
+    assert dbt.query(counted) == [(0,)] and dbt.query(merged) == [(1,)]
+
+    assert dbt.run("run", *select).success
+    assert dbt.query(counted) == [(1,)] and dbt.query(merged) == [(2,)]
+    daily = [tuple(row.values()) for row in reference_daily(raw)]
+    assert dbt.query(DAILY) == daily
+
+
+def write_events_csv(path: Path, events: list[dict]) -> None:
+    """Events as a BigQuery-style CSV export: every contract column, NULL as an empty field."""
+    import csv
+
+    from customer_mart.schema import COLUMNS
+
+    columns = [name for name, _ in COLUMNS["events"]]
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for row in events:
+            values = {**row, "created_at": row["created_at"].strftime("%Y-%m-%d %H:%M:%S")}
+            writer.writerow(["" if values.get(name) is None else values[name] for name in columns])
+
+
+def test_a_re_export_keeping_name_size_and_mtime_is_seen_column_by_column(dbt_project, tmp_path):
+    """A file written again in place with the same name, size and modification time (`touch -r`,
+    or `aws s3 sync`, which keeps sizes) is seen by its content: four CSV files each have one
+    counted column changed to a value of the same length (the id, the user, the source, the day).
+    The run says all four changed and rebuilds; a signature that left any of those columns out
+    would miss its file, and the counts would differ from a fresh build."""
+    raw = tmp_path / "raw"
+    write_first_delivery(raw)
+    (raw / "events" / "events-000000000000.parquet").unlink()
+    events = first_delivery()  # ids 1..120, users 1..3, sources Email / Adwords / Facebook
+    parts = {n: [e for e in events if e["id"] % 4 == n] for n in range(4)}
+    for n, rows in parts.items():
+        write_events_csv(raw / "events" / f"events-{n}.csv", rows)
+    weekly = dbt_project(raw, file_format="")
+    build_events(weekly)
+
+    def same_length_change(n: int, old: str, new: str) -> None:
+        path = raw / "events" / f"events-{n}.csv"
+        before = path.stat()
+        text = path.read_bytes()
+        assert len(old) == len(new) and old.encode() in text
+        path.write_bytes(text.replace(old.encode(), new.encode(), 1))
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # touch -r
+        after = path.stat()
+        assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+    same_length_change(0, "\n100,", "\n900,")  # the id: event 100 becomes event 900
+    user = parts[1][0]  # event 1, user 1
+    same_length_change(1, f"\n{user['id']},{user['user_id']},", f"\n{user['id']},{user['user_id'] % 3 + 1},")
+    source = parts[2][0]["traffic_source"]
+    swap = {"Email": "Ember", "Adwords": "YouTube", "Facebook": "Facebank"}
+    same_length_change(2, f",{source},", f",{swap[source]},")
+    day = parts[3][0]["created_at"]
+    same_length_change(3, f",{day:%Y-%m-%d} ", f",{day + dt.timedelta(days=1):%Y-%m-%d} ")
+
+    result = build_events(weekly)
+    assert f"{STAGING}: rebuilding from every raw events file (4): of the files merged before, 4 changed" in (
+        result.stdout
+    ), result.stdout[-3000:]
+    fresh = dbt_project(raw, file_format="")
+    build_events(fresh)
+    assert weekly.query(DAILY) == fresh.query(DAILY)
+    assert weekly.query(f"select * from {STAGING} order by event_id") == fresh.query(
+        f"select * from {STAGING} order by event_id"
+    )
+
+
+@pytest.mark.parametrize(
+    ("fault", "sql"),
+    [
+        ("an event kept twice", f"insert into {STAGING} select * from {STAGING} where event_id = 7"),
+        ("an event lost", f"delete from {STAGING} where event_id = 7"),
+    ],
+)
+def test_the_count_check_catches_an_event_kept_twice_or_lost(dbt_project, tmp_path, fault, sql):
+    """stg_thelook__events_holds_each_raw_event_id_once, which stands for `unique` on event_id,
+    fails on a planted fault and passes on the table as built."""
+    raw = tmp_path / "raw"
+    write_first_delivery(raw)
+    project = dbt_project(raw)
+    build_events(project)
+    name = "stg_thelook__events_holds_each_raw_event_id_once"
+    project.run("test", "--select", name)
+    assert project.results()[name]["status"] == "pass"
+    with duckdb.connect(str(project.duckdb_path)) as con:
+        con.execute(sql)
+    result = project.run("test", "--select", name, check=False)
+    assert result.returncode != 0 and project.results()[name]["status"] == "fail", (
+        fault,
+        result.stdout[-2000:],
+    )

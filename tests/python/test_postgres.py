@@ -71,7 +71,10 @@ def test_loader_reads_csv_as_duckdb_does(postgres_server, tmp_path):
     assert f"{RAW_SCHEMA}.users: 4 rows from 1 csv file(s)" in out
 
     rows = postgres_server.query(database, f"select * from {RAW_SCHEMA}.users order by id")
-    assert [list(row) for row in rows][0] == [name for name, _ in COLUMNS["users"]]
+    # The contract's columns, then the file each row came from, as Spectrum names it.
+    assert [list(row) for row in rows][0] == [name for name, _ in COLUMNS["users"]] + ["$path", "$size"]
+    assert {row["$path"] for row in rows} == {(raw / "users" / "users-000000000000.csv").resolve().as_posix()}
+    assert {row["$size"] for row in rows} == {(raw / "users" / "users-000000000000.csv").stat().st_size}
     one, two, three, four = rows
     assert (one["last_name"], one["street_address"], one["postal_code"]) == ('O"Neil', "1, Main St", "75063")
     assert (one["age"], one["latitude"]) == (30, 32.9)

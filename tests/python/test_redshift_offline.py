@@ -288,10 +288,18 @@ def test_redshift_configs_of_the_models(manifest):
     assert len(staging) == 7
     assert all(n["config"]["bind"] is False for n in staging)
     # Views over the external tables, but for the small distribution centers: a table, read by the
-    # nearest-center model and two checks of its ids, so that Spectrum scans the file once.
+    # nearest-center model and two checks of its ids, so that Spectrum scans the file once; and the
+    # events, incremental by raw file, kept by event id on Redshift's slices.
     tables = {n["name"] for n in staging if n["config"]["materialized"] != "view"}
-    assert tables == {"stg_thelook__distribution_centers"}
+    assert tables == {"stg_thelook__distribution_centers", "stg_thelook__events"}
     assert nodes["stg_thelook__distribution_centers"]["config"]["materialized"] == "table"
+    events = nodes["stg_thelook__events"]["config"]
+    assert (events["materialized"], events["incremental_strategy"], events["unique_key"]) == (
+        "incremental",
+        "delete+insert",
+        "event_id",
+    )
+    assert (events["dist"], events["sort"]) == ("event_id", "created_at")
 
     mart = nodes["customer_features"]["config"]
     assert (mart["dist"], mart["sort"]) == ("user_id", ["profit_level", "nearest_dc_id"])

@@ -353,6 +353,7 @@ def rehearsal(platform, duckdb_mart, segments_s3):
         "logs": {},
         "ok": {},
         "output": {},
+        "plans": {},
         "results": {},
         "marts": {},
     }
@@ -367,6 +368,9 @@ def rehearsal(platform, duckdb_mart, segments_s3):
         result = platform.dbt(*args, log=step)
         outcome["ok"][step] = result.returncode == 0
         outcome["output"][step] = result.stdout[-8000:] + result.stderr[-4000:]
+        outcome["plans"][step] = [
+            line for line in result.stdout.splitlines() if "stg_thelook__events: " in line
+        ]
         if log.exists():
             shutil.copy(log, ARTIFACTS / log.name)
         if step != "spectrum":
@@ -484,22 +488,30 @@ def test_multibyte_text_reaches_the_mart_or_is_null_over_its_size(rehearsal, pla
 
 
 def test_the_second_build_is_incremental(rehearsal):
-    """The events table is updated in place (delete+insert of the recomputed days), not rebuilt."""
+    """The events staging table is updated in place (delete+insert of the merged ids), not rebuilt:
+    the second build finds no new raw file, and says so."""
     assert rehearsal["ok"]["incremental"], rehearsal["output"]["incremental"]
+    assert any(
+        "stg_thelook__events: no new raw events file" in line for line in rehearsal["plans"]["incremental"]
+    )
+    assert any(
+        "stg_thelook__events: building from every raw events file" in line
+        for line in rehearsal["plans"]["build"]
+    )
     sent = [
         e["sql"].lower()
         for e in read_log(rehearsal["logs"]["incremental"])
-        if "int_events_daily_by_source" in e["node"]
+        if e["node"] == "model.customer_mart.stg_thelook__events"
     ]
     assert any("delete from" in s for s in sent) and any("insert into" in s for s in sent), "no delete+insert"
     first = [
         e["sql"].lower()
         for e in read_log(rehearsal["logs"]["build"])
-        if "int_events_daily_by_source" in e["node"]
+        if e["node"] == "model.customer_mart.stg_thelook__events"
     ]
-    # The first build creates the table; its only delete is the post-hook that drops zero-count rows.
+    # The first build creates the table and records its files; it deletes nothing.
     assert any("create table" in s for s in first)
-    assert not any("delete from" in s and "event_count = 0" not in s for s in first)
+    assert not any("delete from" in s for s in first)
 
 
 # What dbt grants to the analysts' group (models/marts, the snapshot): each granted relation, in

@@ -1,12 +1,12 @@
 """Incremental under random weekly histories (issue #15, item 2), on DuckDB.
 
 Hypothesis draws a sequence of weekly deliveries into one raw folder: new files with new, late,
-re-delivered and corrected events (corrections across the recount start among them, since ids
-are drawn from a small pool and days from six weeks), re-exports of a delivered file with rows
+re-delivered and corrected events (corrections of events merged weeks before among them, since
+ids are drawn from a small pool and days from six weeks), re-exports of a delivered file with rows
 changed or dropped, and files taken back. After each delivery the incremental
-`int_events_daily_by_source` must equal the count stated in Python (`reference_daily`, the full
-refresh's rules: each id once, as its latest copy); after the last one it must also equal
-`dbt run --full-refresh` of the same files.
+`stg_thelook__events`, as `int_events_daily_by_source` counts it, must equal the count stated in
+Python (`reference_daily`, the full refresh's rules: each id once, as its latest copy); after the
+last one it must also equal `dbt run --full-refresh` of the same files.
 
 Kept cheap: one raw folder and two warehouses for the whole module (dbt's partial parsing keeps
 the project parse), a few dozen events, at most two deliveries an example. dbt runs as a
@@ -74,7 +74,7 @@ def projects(session_dbt_project, tmp_path_factory):
 
 
 def build_events(project, *args: str) -> None:
-    project.run("run", "--select", "int_events_daily_by_source", *args)
+    project.run("run", "--select", "+int_events_daily_by_source", *args)
 
 
 def deliver(raw: Path, delivery: tuple, week: int) -> None:

@@ -1,3 +1,5 @@
+-- One row per raw events file: stg_thelook__events takes its list of files, and the signature
+-- that tells which changed, from this one full read of the raw events.
 {{ profile_raw_table(
     'events',
     'id',
@@ -6,4 +8,5 @@
         'created_at_in_other_time_zones': 'coalesce(not ' ~ written_with_other_offset('created_at') ~ ', true)',
     },
     owner='user_id',
+    per_file=true,
 ) }}
