@@ -20,6 +20,11 @@
     conflicting version; the first is the version staging keeps. One sort replaces the distinct
     counts and the ranking a check each would need.
 
+    With a created_at column: newest_created_at, the latest raw created_at at or before
+    as_of_date (rows after it are left out, so a rerun of an old week on today's files sees that
+    week's data), which the freshness guard (models/monitoring/) compares with as_of_date; per
+    key with per_key, so read it with max() over the profile's rows.
+
     Counts over raw rows (every row, NULL keys included): rows_read, rows_with_null_key, and each
     row check. Over rows with a key: duplicate_rows, conflicting_versions. Over the kept version
     of each key: created_in_the_future and, with an owner, for_unknown_users. rows_cut_short: the
@@ -130,6 +135,12 @@ rows_checked as (
     {%- do counts.update({'created_in_the_future': 'coalesce(sum(kept_in_the_future), 0)'}) -%}
 {%- endif -%}
 {%- do counts.update({'conflicting_versions': 'coalesce(sum(conflicting_version), 0)'}) %}
+{#- Not a count: the latest time, NULL in the row of the rows cut short. -#}
+{%- set newest = {} -%}
+{%- if has_created_at -%}
+    {%- do newest.update({'newest_created_at':
+        "max(case when created_at <= cast('" ~ feature_window().end ~ "' as timestamp) then created_at end)"}) -%}
+{%- endif %}
 
 profile as (
 
@@ -139,6 +150,9 @@ profile as (
         -- The kept version's time: the latest (staging's first order column).
         max(created_at) as created_at,
         {%- endif %}
+        {%- for name, aggregate in newest.items() %}
+        {{ aggregate }} as {{ name }},
+        {%- endfor %}
         {%- for name, aggregate in counts.items() %}
         {{ aggregate }} as {{ name }}{{ ',' if not loop.last }}
         {%- endfor %}
@@ -178,6 +192,9 @@ final as (
     select
         cast(null as {{ dbt.type_bigint() }}) as {{ key_column }},
         cast(null as timestamp) as created_at,
+        {%- for name in newest %}
+        cast(null as timestamp) as {{ name }},
+        {%- endfor %}
         {%- for name in counts %}
         0 as {{ name }},
         {%- endfor %}

@@ -24,12 +24,16 @@ class DbtProject:
 
     workdir: Path
     raw_dir: Path
-    file_format: str = "parquet"
+    # RAW_FILE_FORMAT; None leaves it unset, the default: each table's format detected from its files.
+    file_format: str | None = "parquet"
     target: str = "duckdb"
     extra_env: dict[str, str] = field(default_factory=dict)
     # Hand-made raw folders that leave tables empty on purpose: the volume guard (an empty raw
     # table stops the build) is told so with max_raw_table_shrink 1, as an operator would.
     empty_tables_expected: bool = False
+    # Vars every command gets (a call's own vars win), e.g. max_raw_table_age_days for hand-made
+    # raw data far older than the weeks a test builds, as an operator would pass them.
+    default_vars: dict = field(default_factory=dict)
 
     @property
     def duckdb_path(self) -> Path:
@@ -40,10 +44,12 @@ class DbtProject:
         env.update(
             DUCKDB_PATH=str(self.duckdb_path),
             RAW_DATA_DIR=str(self.raw_dir),
-            RAW_FILE_FORMAT=self.file_format,
             DBT_TARGET=self.target,
             DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         )
+        env.pop("RAW_FILE_FORMAT", None)
+        if self.file_format is not None:
+            env["RAW_FILE_FORMAT"] = self.file_format
         env.update(self.extra_env)
         return env
 
@@ -67,6 +73,8 @@ class DbtProject:
         ]
         if self.empty_tables_expected:
             vars = {"max_raw_table_shrink": 1, **(vars or {})}
+        if self.default_vars:
+            vars = {**self.default_vars, **(vars or {})}
         if vars:
             command += ["--vars", repr(vars)]
         result = subprocess.run(
@@ -96,7 +104,7 @@ class DbtProject:
 
 @pytest.fixture
 def dbt_project(tmp_path: Path) -> Callable[..., DbtProject]:
-    def make(raw_dir: Path, file_format: str = "parquet", **kwargs) -> DbtProject:
+    def make(raw_dir: Path, file_format: str | None = "parquet", **kwargs) -> DbtProject:
         workdir = tmp_path / f"dbt-{len(list(tmp_path.glob('dbt-*')))}"
         workdir.mkdir()
         return DbtProject(workdir=workdir, raw_dir=raw_dir, file_format=file_format, **kwargs)
@@ -108,7 +116,7 @@ def dbt_project(tmp_path: Path) -> Callable[..., DbtProject]:
 def session_dbt_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., DbtProject]:
     """Like `dbt_project`, for a build that several tests share (module- or session-scoped fixtures)."""
 
-    def make(raw_dir: Path, file_format: str = "parquet", **kwargs) -> DbtProject:
+    def make(raw_dir: Path, file_format: str | None = "parquet", **kwargs) -> DbtProject:
         workdir = tmp_path_factory.mktemp("dbt")
         return DbtProject(workdir=workdir, raw_dir=raw_dir, file_format=file_format, **kwargs)
 

@@ -5,7 +5,7 @@
     row_checks={
         'without_user': 'user_id is not null',
         'without_created_at': 'created_at is not null',
-        'created_at_in_other_time_zones': 'coalesce(not ' ~ written_with_other_offset('created_at') ~ ', true)',
+        'created_at_in_other_time_zones': 'coalesce(not ' ~ written_with_other_offset('created_at', 'order_items') ~ ', true)',
         'with_unknown_status': normalize_status('status') ~ ' in ' ~ statuses,
         'with_status_in_other_spelling':
             'status is null or status in ' ~ statuses
