@@ -11,7 +11,9 @@
             'status is null or status in ' ~ statuses
             ~ ' or ' ~ normalize_status('status') ~ ' not in ' ~ statuses,
         'without_sale_price': 'sale_price is not null',
-        'with_negative_sale_price': 'coalesce(cast(sale_price as double precision) >= 0, true)',
+        'with_negative_sale_price':
+            'coalesce(cast(sale_price as double precision) >= 0 or not ' ~ amount_in_range('sale_price') ~ ', true)',
+        'with_out_of_range_sale_price': 'coalesce(' ~ amount_in_range('sale_price') ~ ', true)',
     },
     owner='user_id',
 ) }}
