@@ -11,6 +11,7 @@ profile, also per call. One text-only check: the macros read each setting in one
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -153,14 +154,19 @@ def test_events_lookback_days_is_a_whole_number(dbt: InProcessDbt, value) -> Non
     )
 
 
-@pytest.mark.parametrize("value", [0, -3, 2.5, "a week"])
-def test_max_raw_table_age_days_is_a_whole_number_from_1(dbt: InProcessDbt, value) -> None:
+@pytest.mark.parametrize("value", [0, -3, 2.5, "a week", "on"])
+def test_max_raw_table_age_days_is_a_whole_number_from_1_or_off(dbt: InProcessDbt, value) -> None:
     refused(
         dbt,
         f'setting max_raw_table_age_days (var max_raw_table_age_days) is "{value}"',
-        "must be a whole number of days, 1 or more",
+        "must be a whole number of days, 1 or more, such as 7, or off for no limit",
         vars={"max_raw_table_age_days": value},
     )
+
+
+@pytest.mark.parametrize("value", [1, 400, "off", "OFF", False])
+def test_max_raw_table_age_days_takes_days_or_off(dbt: InProcessDbt, value) -> None:
+    assert dbt.run("seed", vars={"as_of_date": AS_OF, "max_raw_table_age_days": value}).success
 
 
 @pytest.mark.parametrize(
@@ -264,6 +270,32 @@ def test_duckdb_resources_in_other_spellings_work(dbt: InProcessDbt) -> None:
         "seed", vars={"as_of_date": AS_OF}, env={"DUCKDB_THREADS": "1", "DUCKDB_MEMORY_LIMIT": "1.5 GiB"}
     )
     assert outcome.success, outcome.text
+
+
+def unwritable_folder(tmp_path: Path) -> Path:
+    """A folder no file can be created in (a read-only mount, say): read-only for a normal user;
+    as root, whom permissions do not stop, sysfs, which creates no regular files."""
+    if os.geteuid() == 0:
+        return Path("/sys")
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("where", "problem"),
+    [("unwritable", "cannot be written there"), ("missing", "cannot be created: its folder does not exist")],
+)
+def test_a_duckdb_file_that_cannot_be_written_is_one_message(
+    dbt: InProcessDbt, tmp_path: Path, where: str, problem: str
+) -> None:
+    """Checked by the profile's plugin before dbt-duckdb opens the file (test_warehouse_file.py:
+    a file another build holds)."""
+    folder = unwritable_folder(tmp_path) if where == "unwritable" else tmp_path / "no" / "such"
+    path = folder / "warehouse.duckdb"
+    text = refused(dbt, f"the DuckDB file {path} (DUCKDB_PATH) {problem}", env={"DUCKDB_PATH": str(path)})
+    assert len(text.splitlines()) < 10, text
 
 
 @pytest.mark.parametrize("folder", ["o'neil's exports", "données d’été 2026", "with  spaces & (parens)"])
