@@ -6,7 +6,9 @@
       raw data: folder data/raw, parquet for every table (detected from the files)
 -#}
 {% macro log_build_start() -%}
-    {%- if execute -%}
+    {#- Not for compile, show or docs, which run the hooks too but build nothing (and may have no
+        connection: tests/python/dbt_offline.py). -#}
+    {%- if execute and flags.WHICH in ['build', 'run', 'seed', 'snapshot', 'test'] -%}
         {%- set window = feature_window() -%}
         {%- set last_day = modules.datetime.date.fromisoformat(window.end) - modules.datetime.timedelta(days=1) -%}
         {{ log(

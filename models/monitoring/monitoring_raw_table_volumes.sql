@@ -28,7 +28,7 @@ with
             sum(rows_read) as rows_read,
             {%- if 'created_at' in raw_columns()[table] %}
                 max(newest_created_at) as newest_row_at,
-                {{ max_age_days }} as max_age_days
+                {{ max_age_days if max_age_days is not none else 'cast(null as integer)' }} as max_age_days
             {%- else %}
                 cast(null as timestamp) as newest_row_at,
                 cast(null as integer) as max_age_days

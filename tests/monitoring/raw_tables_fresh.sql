@@ -5,6 +5,11 @@
 -- tables). customer_features depends on the run history, so the build stops before the mart is
 -- replaced and the snapshot is not taken; the error names the table, its newest row, the limit
 -- and the exact --vars of a rerun that accepts the data as it is.
+{#- The oldest newest row allowed, from the settings in force (the history's max_age_days is theirs):
+    written as a literal, the same SQL on every engine. -#}
+{%- set max_age_days = max_raw_table_age_days() %}
+{%- set cutoff = modules.datetime.date.fromisoformat(feature_window().end)
+    - modules.datetime.timedelta(days=max_age_days or 0) %}
 {%- set faults %}
     select
         table_name,
@@ -19,7 +24,7 @@
         and rows_read > 0
         and (
             newest_row_at is null
-            or newest_row_at < {{ dbt.dateadd('day', '-max_age_days', 'cast(as_of_date as timestamp)') }}
+            or newest_row_at < cast('{{ cutoff.isoformat() }}' as timestamp)
         )
 {%- endset %}
 
@@ -32,8 +37,8 @@
             {%- if fault[2] is none %}
                 {%- set ns.before_data = true %}
                 {%- do lines.append(
-                    "raw table " ~ fault[0] ~ ": no row at or before as_of_date " ~ fault[1]
-                    ~ ", every one is later: as_of_date is before the data begins"
+                    "raw table " ~ fault[0] ~ ": no row with a created_at at or before as_of_date " ~ fault[1]
+                    ~ " (its rows are later, or have no created_at): check as_of_date, or export the table with its times"
                 ) %}
             {%- else %}
                 {%- set as_of = modules.datetime.datetime.combine(fault[1], modules.datetime.time()) %}
@@ -46,12 +51,12 @@
                 ) %}
             {%- endif %}
         {%- endfor %}
+        {#- The smallest limit that accepts every table found; none takes a table without a dated row. -#}
+        {%- set limit = 'off' if ns.before_data else ns.days %}
         {{ exceptions.raise_compiler_error(
             lines | join("\n") ~ "\nThe week's export looks missing, so the build stops before customer_features"
-            ~ " is replaced (the previous mart and the snapshot stay). Upload the export and rerun"
-            ~ (", or, to build on these files as they are, rerun with " ~ rerun_vars({'max_raw_table_age_days': ns.days})
-                if not ns.before_data else "")
-            ~ "."
+            ~ " is replaced (the previous mart and the snapshot stay). Upload the export and rerun, or, to build on"
+            ~ " these files as they are, rerun with " ~ rerun_vars({'max_raw_table_age_days': limit}) ~ "."
         ) }}
     {%- endif %}
 {%- endif %}

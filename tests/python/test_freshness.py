@@ -173,10 +173,10 @@ def test_the_limit_counts_rows_at_or_before_as_of_date_only(dbt_project, tmp_pat
     days_old = "UTC (at or before as_of_date 2026-02-01) is {} days old"
     assert "raw table events: newest row 2026-01-24 23:59:00 " + days_old.format(7.0) in stdout
     assert "raw table orders: newest row 2026-01-01 00:00:00 " + days_old.format(31.0) in stdout
-    assert (
-        "raw table inventory_items: no row at or before as_of_date 2026-02-01, every one is later" in stdout
-    )
-    assert "rerun with" not in message  # no limit makes a week without rows fresh
+    assert "raw table inventory_items: no row with a created_at at or before as_of_date 2026-02-01" in stdout
+    # The exact --vars: the build's own (the test's max_raw_table_shrink, then as_of_date) and "off".
+    rerun = """--vars '{max_raw_table_shrink: 1, as_of_date: "2026-02-01", max_raw_table_age_days: "off"}'"""
+    assert f"rerun with {rerun}." in message
     for fresh in ("users", "order_items", "products", "distribution_centers"):
         assert f"raw table {fresh}:" not in message
 

@@ -94,6 +94,7 @@ def rehearsal(postgres_server, small_generated_dir, small_warehouse, tmp_path_fa
         "logs": {},
         "ok": {},
         "output": {},
+        "started": {},
         "results": {},
         "marts": {},
     }
@@ -109,6 +110,7 @@ def rehearsal(postgres_server, small_generated_dir, small_warehouse, tmp_path_fa
         result = redshift.run(*args, vars=VARS, launcher=STAND_IN, check=False)
         outcome["ok"][step] = result.returncode == 0
         outcome["output"][step] = result.stdout[-8000:] + result.stderr[-4000:]
+        outcome["started"][step] = [line for line in result.stdout.splitlines() if "target redshift" in line]
         if log.exists():
             shutil.copy(log, ARTIFACTS / log.name)
         if step != "spectrum":
@@ -133,6 +135,16 @@ def test_create_spectrum_schema_runs_and_records_the_glue_database(rehearsal):
         DATABASE, f"select databasename from svv_external_schemas where schemaname = '{RAW_SCHEMA}'"
     )
     assert found == [{"databasename": REDSHIFT_ENV["GLUE_DATABASE"]}]
+
+
+def test_the_build_logs_its_week_and_the_glue_database(rehearsal):
+    """The start-of-build line (log_build_start) reads the external schema's Glue database from
+    svv_external_schemas, as Redshift records it."""
+    assert [line.split("  ", 1)[-1] for line in rehearsal["started"]["build"]] == [
+        "dbt build: target redshift (redshift), as_of_date 2026-06-30, feature window 2025-06-30 to"
+        f" 2026-06-29, raw data: external schema {RAW_SCHEMA}"
+        f" over Glue database {REDSHIFT_ENV['GLUE_DATABASE']}"
+    ]
 
 
 @pytest.mark.parametrize("step", ["build", "incremental"])
