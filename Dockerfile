@@ -1,8 +1,11 @@
-# The project's container: dbt and the customer_mart package, every package at the version and
-# hash of requirements-runtime.lock (`make lock`). infra/ runs it weekly on ECS Fargate: scripts/weekly_build.sh
-# runs `dbt run-operation create_spectrum_schema`, `dbt build --target redshift`, then publishes
-# the build's manifest.json and run_results.json and the static docs site to S3, with IAM
-# authentication to Redshift Serverless (environment set by infra/ecs.tf).
+# The project's container: dbt and the customer_mart package with its `segment` extra (the weekly
+# job runs the segment step), every package at the version and hash of requirements-runtime.lock
+# (`make lock`, scripts/runtime_lock.py; the dev and analyst extras stay out). infra/ runs it
+# weekly on ECS Fargate: scripts/weekly_build.sh runs `dbt run-operation create_spectrum_schema`,
+# `dbt build --target redshift` for the week (AS_OF_DATE, or the schedule's day), publishes the
+# build's manifest.json and run_results.json and the static docs site (with the build's status) to
+# S3, then `customer-mart segment --target redshift` and its charts, and reports the week to the
+# alerts topic, with IAM authentication to Redshift Serverless (environment set by infra/ecs.tf).
 #
 #   docker build -t customer-mart:0.1.0 .
 FROM python:3.11.13-slim-bookworm
@@ -22,7 +25,7 @@ RUN pip install --require-hashes --no-deps -r requirements-runtime.lock \
     && pip check
 
 # The dbt project: dbt_project.yml, models, macros, seeds, snapshots, tests, analyses, docs,
-# and the task's entrypoint scripts/weekly_build.sh with its publisher, whichever of them exist (.dockerignore lets in nothing else; empty folders are not in git).
+# and the task's entrypoint scripts/weekly_build.sh with the scripts it calls, whichever of them exist (.dockerignore lets in nothing else; empty folders are not in git).
 # profiles.yml reads every connection setting from the environment.
 COPY . ./
 COPY profiles.yml.example ./profiles.yml

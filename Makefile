@@ -22,7 +22,7 @@ help:
 	@echo "make infra-check - terraform fmt/validate/plan offline and checkov on infra/"
 	@echo "make docs   - generate the dbt docs site and serve it on http://127.0.0.1:$(PORT) (PORT=...)"
 	@echo "make docs-static - the docs site as one HTML file, target/static_index.html, no server needed"
-	@echo "make segment - k-means segments of customer_features into customer_segments, chart docs/segments.png"
+	@echo "make segment - this week's customer segments into customer_segment_history (DuckDB); charts in target/segments/"
 	@echo "make mutation - apply plausible one-line SQL mistakes one at a time (in a copy) and report which the fast suite misses"
 	@echo "make bench  - dbt against one DuckDB query and pandas at 100k and 1M users (BENCH_FLAGS=--with-10m)"
 
@@ -38,10 +38,11 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 # Refresh the locks after changing a pin in pyproject.toml (needs the package index; minutes):
-# requirements.lock for development (make setup), requirements-runtime.lock for the image.
+# requirements.lock for development (make setup: every extra), requirements-runtime.lock for the
+# image (the dependencies and the segment extra, scripts/runtime_lock.py).
 LOCK_FLAGS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
 lock: setup
-	$(BIN)/pip-compile $(LOCK_FLAGS) --extra dev -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) --extra segment --extra analyst --extra dev -o requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
 	$(BIN)/python scripts/runtime_lock.py
 
@@ -122,17 +123,25 @@ bench: setup
 	$(BIN)/python bench/run_bench.py --users 100000,1000000 $(BENCH_FLAGS)
 
 # The docs read the built warehouse for column types; run `make build` first for a complete site.
+# The latest build's status (as_of_date, customers, checks: the run history's view
+# customer_features_builds) goes on the overview and the mart's page, as in the weekly task.
 docs: setup
-	mkdir -p $(dir $(DUCKDB_PATH))
+	mkdir -p $(dir $(DUCKDB_PATH)) target
+	$(BIN)/dbt --quiet run-operation build_status > target/build_status.json
 	$(BIN)/dbt docs generate
+	$(BIN)/python scripts/docs_build_status.py target/build_status.json target
 	$(BIN)/dbt docs serve --host 127.0.0.1 --port $(PORT) --no-browser
 
 docs-static: setup
-	mkdir -p $(dir $(DUCKDB_PATH))
+	mkdir -p $(dir $(DUCKDB_PATH)) target
+	$(BIN)/dbt --quiet run-operation build_status > target/build_status.json
 	$(BIN)/dbt docs generate --static
+	$(BIN)/python scripts/docs_build_status.py target/build_status.json target
 	@echo "open target/static_index.html in a browser"
 
-# Reads customer_features from $(DUCKDB_PATH), writes customer_segments there (SEGMENT_FLAGS=--seed 1 ...).
+# Reads customer_features from $(DUCKDB_PATH) (run `make build` first), writes the week's segments there
+# (customer_segment_history, _profiles, _runs; customer_segments is the latest week) and draws
+# target/segments/segments.png and segment_history.png, never a tracked file (SEGMENT_FLAGS=--seed 1 ...).
 segment: setup
 	$(BIN)/customer-mart segment $(SEGMENT_FLAGS)
 

@@ -1,5 +1,5 @@
--- Customers per profit level and nearest distribution center, with their share of all customers
--- and what they spent. See analyses/_analyses.yml.
+-- Customers per profit level and nearest distribution center, with their share of all customers,
+-- what they spent and the gross profit. See analyses/_analyses.yml (and the metrics it names).
 
 with
 
@@ -20,6 +20,7 @@ located as (
     select
         profit_level,
         purchase_amount_last_year,
+        gross_profit_last_year,
         nearest_dc_distance_km,
         coalesce(nearest_dc_name, '(no valid address)') as nearest_dc_name
     from customers
@@ -33,6 +34,7 @@ per_level_and_center as (
         nearest_dc_name,
         count(*) as customers,
         sum(purchase_amount_last_year) as purchase_amount_last_year,
+        sum(gross_profit_last_year) as gross_profit_last_year,
         avg(nearest_dc_distance_km) as avg_distance_km
     from located
     group by profit_level, nearest_dc_name
@@ -47,6 +49,7 @@ final as (
         per_level_and_center.nearest_dc_name,
         per_level_and_center.customers,
         per_level_and_center.purchase_amount_last_year,
+        per_level_and_center.gross_profit_last_year,
         round(
             cast(100.0 * per_level_and_center.customers as numeric(18, 6))
             / sum(per_level_and_center.customers) over (),

@@ -4,9 +4,12 @@
 #   s3://<bucket>/<artifacts_prefix>/manifest.json     the production manifest slim CI defers to
 #   s3://<bucket>/<artifacts_prefix>/run_results.json  that build's results
 #   s3://<bucket>/<docs_prefix>/index.html             `dbt docs generate --static`, for analysts
+#   s3://<bucket>/<docs_prefix>/segments.png           the week's customer segments
+#   s3://<bucket>/<docs_prefix>/segment_history.png    segment sizes and profit levels, week by week
+# and, under <segments_prefix>/, the segment step's Parquet exchange with Redshift (iam.tf).
 # Private, SSE-KMS with the platform key, versioned, TLS only, access-logged. The task may put
-# exactly these three keys; the CI role may read the first two; analysts read the docs page
-# through a pre-signed URL made by someone holding the docs_reader policy (README.md).
+# exactly the published keys; the CI role may read the first two; analysts read the docs page and
+# its charts through pre-signed URLs made by someone holding the docs_reader policy (README.md).
 # ---------------------------------------------------------------------------------------------
 
 resource "aws_s3_bucket" "artifacts" {
@@ -87,6 +90,24 @@ resource "aws_s3_bucket_lifecycle_configuration" "artifacts" {
     }
   }
 
+  # The segment step's exchange files: the tables in Redshift keep the history.
+  rule {
+    id     = "expire-segment-exchange-files"
+    status = "Enabled"
+
+    filter {
+      prefix = "${var.segments_prefix}/"
+    }
+
+    expiration {
+      days = var.segments_retention_days
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
+  }
+
   depends_on = [aws_s3_bucket_versioning.artifacts]
 }
 
@@ -159,9 +180,9 @@ resource "aws_s3_bucket_policy" "artifacts" {
 
 data "aws_iam_policy_document" "docs_reader" {
   statement {
-    sid       = "ReadTheDocsPage"
+    sid       = "ReadTheDocsPageAndItsCharts"
     actions   = ["s3:GetObject"]
-    resources = ["${local.artifacts_bucket_arn}/${local.artifact_keys.docs}"]
+    resources = [for k in local.docs_keys : "${local.artifacts_bucket_arn}/${k}"]
   }
 
   statement {
@@ -185,9 +206,9 @@ data "aws_iam_policy_document" "docs_reader" {
 }
 
 # Attach it to the analysts' IAM role or group (or your SSO permission set): whoever holds it
-# can make a pre-signed URL for the docs page and nothing else in this platform.
+# can make a pre-signed URL for the docs page and its two charts, and nothing else in this platform.
 resource "aws_iam_policy" "docs_reader" {
   name        = "${var.name_prefix}-docs-reader"
-  description = "Read the weekly dbt docs page (and pre-sign URLs to it); nothing else"
+  description = "Read the weekly dbt docs page and its segment charts (and pre-sign URLs to them); nothing else"
   policy      = data.aws_iam_policy_document.docs_reader.json
 }

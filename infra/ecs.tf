@@ -1,7 +1,9 @@
 # The dbt build as an ECS Fargate task: the project image's entrypoint, scripts/weekly_build.sh,
-# runs `dbt run-operation create_spectrum_schema`, `dbt build --target redshift` and, after a
-# successful build, publishes the manifest, the run results and the static docs site to the
-# artefacts bucket; IAM authentication to the workgroup, in the private subnets.
+# runs `dbt run-operation create_spectrum_schema`, `dbt build --target redshift` for the week
+# (AS_OF_DATE, or the schedule's day) and, after a successful build, publishes the manifest, the
+# run results and the static docs site to the artefacts bucket, then runs the segment step and
+# publishes its charts; it reports each week to the alerts topic and renews its heartbeat. IAM
+# authentication to the workgroup, in the private subnets.
 
 resource "aws_cloudwatch_log_group" "dbt" {
   name              = local.log_group_name
@@ -36,11 +38,23 @@ locals {
     SPECTRUM_IAM_ROLE_ARN = aws_iam_role.spectrum.arn
     # The group the marts are granted to; the bootstrap SQL creates it (outputs.tf).
     ANALYSTS_GROUP = var.analysts_group
-    # Read by scripts/weekly_build.sh: where a successful build publishes its artefacts and docs.
+    # Read by scripts/weekly_build.sh: where a build publishes its artefacts and docs.
     ARTIFACTS_BUCKET      = aws_s3_bucket.artifacts.bucket
     ARTIFACTS_PREFIX      = var.artifacts_prefix
     DOCS_PREFIX           = var.docs_prefix
     ARTIFACTS_KMS_KEY_ARN = aws_kms_key.platform.arn
+    # Read by scripts/report_build.py: where it reports the week, its heartbeat, the log it names,
+    # and the zone of "the schedule's day" (the as_of_date when AS_OF_DATE is not overridden).
+    ALERTS_TOPIC_ARN    = aws_sns_topic.alerts.arn
+    HEARTBEAT_QUEUE_URL = aws_sqs_queue.heartbeat.url
+    LOG_GROUP           = local.log_group_name
+    SCHEDULE_TIMEZONE   = var.schedule_timezone
+    # Read by the segment step (customer-mart segment --target redshift): where it exchanges
+    # Parquet files with Redshift, the role UNLOAD and COPY assume, and the key of those files.
+    SEGMENTS_BUCKET       = aws_s3_bucket.artifacts.bucket
+    SEGMENTS_PREFIX       = var.segments_prefix
+    SEGMENTS_IAM_ROLE_ARN = aws_iam_role.segments.arn
+    SEGMENTS_KMS_KEY_ARN  = aws_kms_key.platform.arn
   }
 }
 

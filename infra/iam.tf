@@ -1,7 +1,12 @@
-# Four roles, each with inline policies naming the exact resources it needs:
+# Five roles, each with inline policies naming the exact resources it needs:
 # - spectrum:  assumed by Redshift to read the raw table prefixes and their Glue definitions.
-# - runner:    the dbt task's role: database credentials from Redshift Serverless, and the puts of
-#              the three published objects (manifest, run results, docs page).
+# - segments:  assumed by Redshift for the segment step's UNLOAD (writes) and COPY (reads), on the
+#              segments prefix of the artefacts bucket only.
+# - runner:    the dbt task's role: database credentials from Redshift Serverless, the puts of
+#              the seven published objects (manifest, run results, docs page and its two charts;
+#              a failed build's manifest and run results), the segments prefix (read the unloaded
+#              mart, write the week's tables, clean up), publishing its reports to the alerts
+#              topic, and its heartbeat in the heartbeat queue.
 # - execution: ECS's role for starting the task (pull the image, write the log stream).
 # - scheduler: EventBridge Scheduler's role for starting exactly that task on that cluster (and
 #              parking a failed invocation in its dead-letter queue).
@@ -106,6 +111,94 @@ resource "aws_iam_role_policy" "spectrum_kms" {
 }
 
 # ---------------------------------------------------------------------------------------------
+# The segment step's UNLOAD and COPY (src/customer_mart/segment_store.py): Redshift assumes this
+# role (IAM_ROLE of both statements). UNLOAD writes the mart's Parquet files and their manifest
+# (PutObject; ALLOWOVERWRITE, no delete); COPY reads the week's files through their manifest
+# (GetObject) and, as Spectrum, locates the bucket. Nothing outside the segments prefix.
+# ---------------------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "segments_trust" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["redshift.amazonaws.com", "redshift-serverless.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account]
+    }
+  }
+}
+
+resource "aws_iam_role" "segments" {
+  name               = "${var.name_prefix}-segments"
+  description        = "Redshift UNLOAD and COPY of the segment step: the segments prefix of the artefacts bucket, nothing else"
+  assume_role_policy = data.aws_iam_policy_document.segments_trust.json
+}
+
+data "aws_iam_policy_document" "segments_s3" {
+  statement {
+    sid       = "UnloadWritesAndCopyReadsTheSegmentsPrefix"
+    actions   = ["s3:PutObject", "s3:GetObject"]
+    resources = [local.segments_objects_arn]
+  }
+
+  statement {
+    sid       = "ListTheSegmentsPrefix"
+    actions   = ["s3:ListBucket"]
+    resources = [local.artifacts_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.segments_prefix}/*"]
+    }
+  }
+
+  statement {
+    sid       = "LocateTheArtifactsBucket"
+    actions   = ["s3:GetBucketLocation"]
+    resources = [local.artifacts_bucket_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "segments_s3" {
+  name   = "unload-and-copy-the-segments-prefix"
+  role   = aws_iam_role.segments.id
+  policy = data.aws_iam_policy_document.segments_s3.json
+}
+
+data "aws_iam_policy_document" "segments_kms" {
+  statement {
+    sid       = "EncryptAndDecryptThemWithThePlatformKeyThroughS3"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [aws_kms_key.platform.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:s3:arn"
+      values   = [local.artifacts_bucket_arn]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "segments_kms" {
+  name   = "encrypt-and-decrypt-segment-files"
+  role   = aws_iam_role.segments.id
+  policy = data.aws_iam_policy_document.segments_kms.json
+}
+
+# ---------------------------------------------------------------------------------------------
 # ECS task roles (runner = the container's identity; execution = ECS starting the container)
 # ---------------------------------------------------------------------------------------------
 
@@ -152,7 +245,7 @@ resource "aws_iam_role_policy" "runner" {
   policy = data.aws_iam_policy_document.runner.json
 }
 
-# scripts/weekly_build.sh, after a successful build: exactly these three objects, no reads, no
+# scripts/weekly_build.sh: exactly these seven objects (local.artifact_keys), no reads, no
 # listing, no deletes. A document of its own, free of unknown values, so that the offline plan
 # shows it resolved (tests/python/test_infra.py checks it).
 data "aws_iam_policy_document" "runner_publish" {
@@ -193,6 +286,90 @@ resource "aws_iam_role_policy" "runner_publish_kms" {
   name   = "encrypt-build-artifacts-and-docs"
   role   = aws_iam_role.runner.id
   policy = data.aws_iam_policy_document.runner_publish_kms.json
+}
+
+# scripts/report_build.py: its messages to the alerts topic (encrypted with the platform key, so
+# the key through SNS for this topic only), and the heartbeat: the queue's old message read and
+# deleted, this build's sent. Nothing else of SNS or SQS.
+data "aws_iam_policy_document" "runner_report" {
+  statement {
+    sid       = "PublishTheWeeksReportToTheAlertsTopic"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alerts.arn]
+  }
+
+  statement {
+    sid       = "EncryptThemWithThePlatformKeyThroughSns"
+    actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+    resources = [aws_kms_key.platform.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sns.${local.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:sns:topicArn"
+      values   = [aws_sns_topic.alerts.arn]
+    }
+  }
+
+  statement {
+    sid       = "RenewTheHeartbeat"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage"]
+    resources = [aws_sqs_queue.heartbeat.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "runner_report" {
+  name   = "report-builds-and-heartbeat"
+  role   = aws_iam_role.runner.id
+  policy = data.aws_iam_policy_document.runner_report.json
+}
+
+# The segment step (`customer-mart segment --target redshift`): read the mart UNLOAD wrote and its
+# manifest, write the week's tables and their manifests, delete the unloaded mart afterwards; in
+# the segments prefix only, no listing. A document free of unknown values (the plan shows it).
+data "aws_iam_policy_document" "runner_segments" {
+  statement {
+    sid       = "ExchangeSegmentFilesWithRedshift"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = [local.segments_objects_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "runner_segments" {
+  name   = "exchange-segment-files-with-redshift"
+  role   = aws_iam_role.runner.id
+  policy = data.aws_iam_policy_document.runner_segments.json
+}
+
+data "aws_iam_policy_document" "runner_segments_kms" {
+  statement {
+    sid       = "EncryptAndDecryptThemWithThePlatformKeyThroughS3"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [aws_kms_key.platform.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:s3:arn"
+      values   = [local.artifacts_bucket_arn]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "runner_segments_kms" {
+  name   = "encrypt-and-decrypt-segment-files"
+  role   = aws_iam_role.runner.id
+  policy = data.aws_iam_policy_document.runner_segments_kms.json
 }
 
 resource "aws_iam_role" "execution" {

@@ -7,7 +7,8 @@
 # Both key policies delegate to IAM (the account root statement) and grant services nothing
 # beyond that, except CloudWatch Logs, which must be named in the key policy to encrypt a log
 # group, and EventBridge and CloudWatch alarms, which must be named to publish to the encrypted
-# alerts topic. Each role's IAM policy then says which key it may use for what.
+# alerts topic. Each role's IAM policy then says which key it may use for what (the weekly task's
+# role: through S3 for the artefacts, through SNS for the alerts topic).
 
 data "aws_iam_policy_document" "kms_data" {
   #checkov:skip=CKV_AWS_109:A key policy's Resource "*" means this key only; the statement is the standard delegation of key administration to the account's IAM policies.
@@ -104,7 +105,7 @@ data "aws_iam_policy_document" "kms_platform" {
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account}:alarm:${var.name_prefix}-schedule-*"]
+      values   = local.alert_alarm_arns
     }
   }
 }

@@ -8,15 +8,29 @@ locals {
   raw_bucket_name = "${var.name_prefix}-raw-${var.aws_account_id}-${var.aws_region}"
   log_bucket_name = "${var.name_prefix}-access-logs-${var.aws_account_id}-${var.aws_region}"
 
-  # What the weekly build publishes after a successful build (artifacts.tf): the production dbt
-  # artefacts that slim CI defers to, and the static docs site. These three keys, nothing else.
+  # What the weekly build publishes (artifacts.tf, scripts/publish_dbt_artifacts.py): after a
+  # successful build, the production dbt artefacts that slim CI defers to, the static docs site
+  # and its two segment charts; after a failed dbt step, its run results and manifest beside
+  # them, under last-failed-build/ (slim CI reads only the first two keys). These seven keys,
+  # nothing else.
   artifacts_bucket_name = "${var.name_prefix}-artifacts-${var.aws_account_id}-${var.aws_region}"
   artifacts_bucket_arn  = "arn:${local.partition}:s3:::${local.artifacts_bucket_name}"
   artifact_keys = {
-    manifest    = "${var.artifacts_prefix}/manifest.json"
-    run_results = "${var.artifacts_prefix}/run_results.json"
-    docs        = "${var.docs_prefix}/index.html"
+    manifest           = "${var.artifacts_prefix}/manifest.json"
+    run_results        = "${var.artifacts_prefix}/run_results.json"
+    docs               = "${var.docs_prefix}/index.html"
+    failed_manifest    = "${var.artifacts_prefix}/last-failed-build/manifest.json"
+    failed_run_results = "${var.artifacts_prefix}/last-failed-build/run_results.json"
+    # The segment step's charts, beside the docs page (scripts/publish_dbt_artifacts.py charts).
+    segments_chart        = "${var.docs_prefix}/segments.png"
+    segment_history_chart = "${var.docs_prefix}/segment_history.png"
   }
+  # What analysts may open: the docs page and its charts.
+  docs_keys = [local.artifact_keys.docs, local.artifact_keys.segments_chart, local.artifact_keys.segment_history_chart]
+
+  # The segment step's exchange with Redshift (src/customer_mart/segment_store.py): UNLOAD writes
+  # the mart here, the step writes the week's tables here, COPY reads them.
+  segments_objects_arn = "${local.artifacts_bucket_arn}/${var.segments_prefix}/*"
 
   # The raw data contract (src/customer_mart/schema.py) in Glue/Hive types: BigQuery INT64 is
   # bigint, FLOAT64 double, STRING string, TIMESTAMP timestamp. Column order is the files' order.

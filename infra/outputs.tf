@@ -153,14 +153,37 @@ output "docs_presign_command" {
   value       = "aws s3 presign s3://${aws_s3_bucket.artifacts.bucket}/${local.artifact_keys.docs} --expires-in 3600 --region ${local.region}"
 }
 
+output "segment_charts_presign_commands" {
+  description = "The commands an analyst (holding the docs_reader policy) runs to open the week's segment charts published beside the docs page: each prints a URL valid for one hour."
+  value = {
+    for k in ["segments_chart", "segment_history_chart"] :
+    k => "aws s3 presign s3://${aws_s3_bucket.artifacts.bucket}/${local.artifact_keys[k]} --expires-in 3600 --region ${local.region}"
+  }
+}
+
+output "segments_role_arn" {
+  description = "IAM role Redshift assumes for the segment step's UNLOAD and COPY (SEGMENTS_IAM_ROLE_ARN of the dbt task)."
+  value       = aws_iam_role.segments.arn
+}
+
 output "docs_reader_policy_arn" {
-  description = "IAM policy to attach to the analysts' role or group: read (and pre-sign) the docs page only."
+  description = "IAM policy to attach to the analysts' role or group: read (and pre-sign) the docs page and its segment charts only."
   value       = aws_iam_policy.docs_reader.arn
 }
 
 output "alerts_topic_arn" {
-  description = "SNS topic (KMS-encrypted) that receives failed weekly builds and schedules that could not start them; subscribe more endpoints to it."
+  description = "SNS topic (KMS-encrypted) that receives each week's report (success line, warnings, failure with its failed nodes), tasks that stopped unreported, schedules that could not start them and the missed-week alarm; subscribe more endpoints to it."
   value       = aws_sns_topic.alerts.arn
+}
+
+output "failed_build_artifacts_uri" {
+  description = "S3 folder where the weekly task puts a failed dbt step's run_results.json and manifest.json (slim CI never reads them)."
+  value       = "s3://${aws_s3_bucket.artifacts.bucket}/${var.artifacts_prefix}/last-failed-build/"
+}
+
+output "heartbeat_queue" {
+  description = "SQS queue holding one message, the last successful build's (as_of_date, when, customers); the missed-week alarm watches its age."
+  value       = aws_sqs_queue.heartbeat.url
 }
 
 output "schedule_dead_letter_queue" {

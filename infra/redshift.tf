@@ -17,8 +17,9 @@ resource "aws_redshiftserverless_namespace" "this" {
 
   kms_key_id = aws_kms_key.platform.arn
 
-  # The role Spectrum assumes to read the raw data; the only role the namespace may use.
-  iam_roles            = [aws_iam_role.spectrum.arn]
+  # The roles the namespace may use: Spectrum's, to read the raw data (the default), and the
+  # segment step's, for its UNLOAD and COPY of the segments prefix (named in both statements).
+  iam_roles            = [aws_iam_role.spectrum.arn, aws_iam_role.segments.arn]
   default_iam_role_arn = aws_iam_role.spectrum.arn
 
   log_exports = ["connectionlog", "userlog", "useractivitylog"]

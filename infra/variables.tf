@@ -270,7 +270,7 @@ variable "schedule_expression" {
 }
 
 variable "schedule_timezone" {
-  description = "IANA time zone the schedule's cron expression is read in."
+  description = "IANA time zone the schedule's cron expression is read in; a scheduled build's as_of_date is the day in this zone (SCHEDULE_TIMEZONE of the task)."
   type        = string
   default     = "UTC"
 
@@ -331,6 +331,28 @@ variable "docs_prefix" {
   validation {
     condition     = can(regex("^[a-z0-9][a-z0-9_./-]*[a-z0-9]$", var.docs_prefix)) && !strcontains(var.docs_prefix, "//")
     error_message = "docs_prefix must be a relative key prefix without leading or trailing slashes, e.g. dbt/docs (lowercase letters, digits, '_', '-', '.', '/')."
+  }
+}
+
+variable "segments_prefix" {
+  description = "Key prefix in the artefacts bucket where the weekly task's segment step exchanges Parquet files with Redshift (UNLOAD of the mart, COPY of the week's segment tables). The role Redshift assumes for UNLOAD and COPY, and the task, reach only this prefix."
+  type        = string
+  default     = "segments/work"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9_./-]*[a-z0-9]$", var.segments_prefix)) && !strcontains(var.segments_prefix, "//")
+    error_message = "segments_prefix must be a relative key prefix without leading or trailing slashes, e.g. segments/work (lowercase letters, digits, '_', '-', '.', '/')."
+  }
+}
+
+variable "segments_retention_days" {
+  description = "Days the segment step's Parquet files (each week's segment tables, as loaded by COPY) are kept under segments_prefix before they expire; the tables in Redshift keep the history."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.segments_retention_days >= 1 && var.segments_retention_days <= 3650 && floor(var.segments_retention_days) == var.segments_retention_days
+    error_message = "segments_retention_days must be a whole number of days between 1 and 3650."
   }
 }
 

@@ -1,15 +1,24 @@
-"""Publish what a successful weekly build leaves in dbt's target folder to the artefacts bucket.
+"""Publish what a weekly build leaves in dbt's target folder to the artefacts bucket.
 
 Called by scripts/weekly_build.sh in the ECS task (infra/ecs.tf sets the environment):
 
-    publish_dbt_artifacts.py state DIR   DIR/manifest.json and DIR/run_results.json
-                                         -> s3://$ARTIFACTS_BUCKET/$ARTIFACTS_PREFIX/
-    publish_dbt_artifacts.py docs FILE   FILE (dbt docs generate --static)
-                                         -> s3://$ARTIFACTS_BUCKET/$DOCS_PREFIX/index.html
+    publish_dbt_artifacts.py state DIR         DIR/manifest.json and DIR/run_results.json of a
+                                               successful build (refused otherwise)
+                                               -> s3://$ARTIFACTS_BUCKET/$ARTIFACTS_PREFIX/
+    publish_dbt_artifacts.py failed-state DIR  the same two files of a failed dbt step (the
+                                               manifest when dbt got to write one)
+                                               -> s3://$ARTIFACTS_BUCKET/$ARTIFACTS_PREFIX/last-failed-build/
+    publish_dbt_artifacts.py docs FILE         FILE (dbt docs generate --static)
+                                               -> s3://$ARTIFACTS_BUCKET/$DOCS_PREFIX/index.html
+    publish_dbt_artifacts.py charts DIR        DIR/segments.png and DIR/segment_history.png (the
+                                               segment step)
+                                               -> s3://$ARTIFACTS_BUCKET/$DOCS_PREFIX/, beside the page
 
-Objects are private (the bucket blocks public access) and encrypted with $ARTIFACTS_KMS_KEY_ARN.
-The task role may put exactly these three keys (infra/iam.tf). Every setting is checked before
-anything is sent, and a bad one is named with its value.
+Slim CI reads only the first two keys, so it keeps deferring to the last successful build; the
+failed build's files are there for diagnosis. Objects are private (the bucket blocks public
+access) and encrypted with $ARTIFACTS_KMS_KEY_ARN. The task role may put exactly these seven keys
+(infra/iam.tf, local.artifact_keys). Every setting is checked before anything is sent, and a bad
+one is named with its value.
 """
 
 from __future__ import annotations
@@ -29,6 +38,10 @@ KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{3
 
 STATE_FILES = ("manifest.json", "run_results.json")
 DOCS_KEY_NAME = "index.html"
+# Under the production prefix, beside (never at) the two keys slim CI reads; infra/locals.tf
+# (artifact_keys) names the same keys.
+FAILED_BUILD_FOLDER = "last-failed-build"
+CHART_NAMES = ("segments.png", "segment_history.png")
 
 
 class PublishError(Exception):
@@ -81,6 +94,25 @@ def publish_state(s3, env: Mapping[str, str], folder: Path) -> list[str]:
     ]
 
 
+def publish_failed_state(s3, env: Mapping[str, str], folder: Path) -> list[str]:
+    """Upload a failed dbt step's run results (and manifest, if dbt wrote one) beside production's."""
+    prefix = _setting(env, "ARTIFACTS_PREFIX", PREFIX)
+    results = folder / "run_results.json"
+    if not results.is_file():
+        raise PublishError(f"{results} does not exist: the failed dbt command wrote no run results")
+    bodies = {name: (folder / name).read_bytes() for name in STATE_FILES if (folder / name).is_file()}
+    for name, body in bodies.items():
+        try:
+            json.loads(body)
+        except ValueError:
+            raise PublishError(f"{folder / name} is not JSON: not publishing it") from None
+    return [
+        _put(s3, env, f"{prefix}/{FAILED_BUILD_FOLDER}/{name}", bodies[name], "application/json")
+        for name in reversed(STATE_FILES)
+        if name in bodies
+    ]
+
+
 def publish_docs(s3, env: Mapping[str, str], page: Path) -> str:
     prefix = _setting(env, "DOCS_PREFIX", PREFIX)
     if not page.is_file():
@@ -88,9 +120,19 @@ def publish_docs(s3, env: Mapping[str, str], page: Path) -> str:
     return _put(s3, env, f"{prefix}/{DOCS_KEY_NAME}", page.read_bytes(), "text/html; charset=utf-8")
 
 
+def publish_charts(s3, env: Mapping[str, str], folder: Path) -> list[str]:
+    prefix = _setting(env, "DOCS_PREFIX", PREFIX)
+    missing = [name for name in CHART_NAMES if not (folder / name).is_file()]
+    if missing:
+        raise PublishError(f"{folder} lacks {', '.join(missing)}: did the segment step run?")
+    return [
+        _put(s3, env, f"{prefix}/{name}", (folder / name).read_bytes(), "image/png") for name in CHART_NAMES
+    ]
+
+
 def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, s3=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["state", "docs"])
+    parser.add_argument("what", choices=["state", "failed-state", "docs", "charts"])
     parser.add_argument("path", type=Path)
     args = parser.parse_args(argv)
     if s3 is None:
@@ -100,6 +142,10 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, s3=
     try:
         if args.what == "state":
             written = publish_state(s3, env, args.path)
+        elif args.what == "failed-state":
+            written = publish_failed_state(s3, env, args.path)
+        elif args.what == "charts":
+            written = publish_charts(s3, env, args.path)
         else:
             written = [publish_docs(s3, env, args.path)]
     except PublishError as error:

@@ -1,10 +1,12 @@
 """Write requirements-runtime.lock, the image's lock: the entries of requirements.lock (versions and
-hashes unchanged) that the project's runtime dependencies need, without the dev extra.
+hashes unchanged) that the project's runtime dependencies and RUNTIME_EXTRAS need, without the dev
+and analyst extras.
 
     .venv/bin/python scripts/runtime_lock.py    (make lock runs it after refreshing requirements.lock)
 
-The runtime set is the closure of pyproject.toml's `dependencies` over the installed packages'
-metadata (the .venv holds exactly requirements.lock), markers evaluated for this Python. Taking the
+The runtime set is the closure of pyproject.toml's `dependencies` and of the extras in
+RUNTIME_EXTRAS over the installed packages' metadata (the .venv holds exactly requirements.lock),
+markers evaluated for this Python. Taking the
 versions from the development lock keeps the image on the versions the tests ran.
 """
 
@@ -19,6 +21,9 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
+# The weekly image runs the segment step after the build (scripts/weekly_build.sh), so it carries
+# the `segment` extra; `analyst` (MetricFlow) and `dev` stay out.
+RUNTIME_EXTRAS = ("segment",)
 HEADER = (
     "# The image's lock (Dockerfile): the entries of requirements.lock that the runtime dependencies\n"
     "# of pyproject.toml need. Written by scripts/runtime_lock.py (make lock); do not edit.\n"
@@ -49,7 +54,10 @@ def closure(roots: list[Requirement]) -> set[str]:
 
 def main() -> int:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    needed = closure([Requirement(raw) for raw in project["dependencies"]])
+    roots = project["dependencies"] + [
+        r for extra in RUNTIME_EXTRAS for r in project["optional-dependencies"][extra]
+    ]
+    needed = closure([Requirement(raw) for raw in roots])
     blocks, current = {}, None
     for line in (ROOT / "requirements.lock").read_text().splitlines():
         match = re.match(r"^([A-Za-z0-9._-]+)==", line)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 
 def _positive_int(text: str) -> int:
@@ -114,20 +115,40 @@ def _add_summary(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_upload(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("upload", help="put a raw folder's table files where the Glue tables expect them")
-    p.add_argument("--raw-dir", required=True, help="the raw folder: one sub-folder per table")
+    p = sub.add_parser(
+        "upload",
+        help="put a raw folder's table files where the Glue tables expect them, as Parquet Spectrum reads",
+        description="Every check runs before the first object is written or deleted, so a refused upload "
+        "(exit 2) leaves every table as it was. CSV and BigQuery's .csv.gz exports are converted into "
+        "Parquet of exactly the Glue types (x.csv.gz is sent as x.parquet); a value that does not convert "
+        "exactly is refused, naming table, file, column and the value. A Parquet file Redshift Spectrum "
+        "would refuse (an integer column stored as DOUBLE, a timestamp in nanoseconds, ...) is refused, "
+        "naming table, file, column and both types, unless --convert-types.",
+    )
+    p.add_argument(
+        "--raw-dir",
+        required=True,
+        help="the raw folder: <dir>/<table>/ holding *.parquet, *.csv or *.csv.gz files, at any depth",
+    )
     p.add_argument("--bucket", required=True, help="the raw-data bucket (terraform output raw_bucket)")
     p.add_argument("--prefix", required=True, help="key prefix such as thelook/raw (output raw_prefix)")
     p.add_argument("--region", default=None, help="AWS region (default: the AWS SDK's, e.g. $AWS_REGION)")
     p.add_argument(
         "--delete-stale",
         action="store_true",
-        help="delete objects under each table's prefix that this upload did not write",
+        help="delete objects Spectrum reads under each table's prefix that this upload did not write",
+    )
+    p.add_argument(
+        "--convert-types",
+        action="store_true",
+        help="rewrite Parquet files Spectrum would refuse into the exact Glue types (a whole-valued "
+        "DOUBLE as BIGINT, a timestamp in ms or ns as microseconds, ...); a value that would change is "
+        "still refused",
     )
     p.add_argument(
         "--glue-database",
         default=None,
-        help="then check that this Glue database's tables describe the upload (columns, location, format)",
+        help="first check that this Glue database's tables describe the upload (columns, location, Parquet)",
     )
     p.add_argument("--start-crawler", default=None, metavar="NAME", help="then start this Glue crawler")
     p.add_argument(
@@ -150,6 +171,7 @@ def _add_upload(sub: argparse._SubParsersAction) -> None:
             prefix=args.prefix,
             region=args.region,
             delete_stale=args.delete_stale,
+            convert_types=args.convert_types,
             glue_database=args.glue_database,
             crawler=args.start_crawler,
             timeout=args.timeout,
@@ -213,43 +235,96 @@ def _add_load(sub: argparse._SubParsersAction) -> None:
 def _add_segment(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "segment",
-        help="cluster customer_features with k-means; write customer_segments and a profile chart",
+        help="this week's customer segments: stable ids and names, written to customer_segment_history",
+    )
+    p.add_argument(
+        "--target",
+        choices=["duckdb", "redshift"],
+        default="duckdb",
+        help="duckdb (default): the mart in --duckdb; redshift: the dbt profile's redshift target, "
+        "through S3 (SEGMENTS_BUCKET, SEGMENTS_PREFIX, SEGMENTS_IAM_ROLE_ARN, SEGMENTS_KMS_KEY_ARN)",
     )
     p.add_argument(
         "--duckdb",
         default=os.environ.get("DUCKDB_PATH", "data/warehouse.duckdb"),
-        help="the DuckDB file dbt built; customer_segments is written there (default: $DUCKDB_PATH "
-        "or data/warehouse.duckdb)",
+        help="the DuckDB file dbt built (default: $DUCKDB_PATH or data/warehouse.duckdb)",
     )
-    p.add_argument("--chart", default="docs/segments.png", help="where to save the PNG profile ('' for none)")
-    p.add_argument("--seed", type=int, default=42, help="random seed (same mart and seed, same segments)")
-    p.add_argument("--k-min", type=int, default=3, help="fewest segments to try (default 3)")
-    p.add_argument("--k-max", type=int, default=8, help="most segments to try (default 8)")
+    p.add_argument(
+        "--profiles-dir",
+        default=os.environ.get("DBT_PROFILES_DIR", "."),
+        help="redshift: the folder of dbt's profiles.yml (default: $DBT_PROFILES_DIR or .)",
+    )
+    p.add_argument(
+        "--charts-dir",
+        default="target/segments",
+        help="where to draw segments.png and segment_history.png ('' for none; default target/segments)",
+    )
+    p.add_argument("--seed", type=int, default=42, help="random seed (same inputs and seed, same segments)")
+    p.add_argument(
+        "--k-min", type=int, default=None, help="fewest buyer segments to try when k is chosen (3)"
+    )
+    p.add_argument("--k-max", type=int, default=None, help="most buyer segments to try when k is chosen (8)")
+    p.add_argument(
+        "--rechoose-k", action="store_true", help="choose k again this week, whatever the rule says"
+    )
     p.add_argument(
         "--sample-size",
         type=int,
         default=10_000,
-        help="customers sampled (with the seed) to score each k by silhouette (default 10000)",
+        help="buyers sampled (with the seed) for the silhouette (default 10000)",
     )
-    p.add_argument("--schema", default=None, help="schema of customer_features (default: found)")
+    p.add_argument("--schema", default=None, help="duckdb: schema of customer_features (default: found)")
 
     def run(args: argparse.Namespace) -> int:
-        from customer_mart.segment import describe, run_segment
+        from customer_mart.segment import describe
+        from customer_mart.segment_store import SegmentStoreError
 
-        result = run_segment(
-            args.duckdb,
-            args.chart or None,
+        options = dict(
             seed=args.seed,
+            sample_size=args.sample_size,
             k_min=args.k_min,
             k_max=args.k_max,
-            sample_size=args.sample_size,
-            schema=args.schema,
+            rechoose_k=args.rechoose_k,
         )
+        try:
+            if args.target == "duckdb":
+                result, where = _segment_duckdb(args, options)
+            else:
+                result, where = _segment_redshift(args, options)
+        except SegmentStoreError as error:
+            print(f"customer-mart segment: {error}", file=sys.stderr)
+            return 2
         print(describe(result))
-        seconds = ", ".join(f"{step} {s:.1f}s" for step, s in result.seconds.items())
-        print(f"\nwrote customer_segments to {args.duckdb}" + (f" and {args.chart}" if args.chart else ""))
-        print(f"time: {seconds}")
+        print(f"\nwrote week {result.as_of_date} of customer_segment_history, _profiles and _runs to {where}")
+        if args.charts_dir:
+            print(f"charts: {args.charts_dir}/segments.png, {args.charts_dir}/segment_history.png")
         return 0
+
+    def _segment_duckdb(args, options):
+        import duckdb
+
+        from customer_mart.segment_store import DuckDBStore, SegmentStoreError, duckdb_mart_schema, run_week
+
+        if not Path(args.duckdb).exists():
+            raise SegmentStoreError(f"no DuckDB file at {args.duckdb}: run `dbt build` first")
+        with duckdb.connect(args.duckdb) as con:
+            store = DuckDBStore(con, args.schema or duckdb_mart_schema(con))
+            return run_week(store, args.charts_dir or None, **options), args.duckdb
+
+    def _segment_redshift(args, options):
+        import boto3
+
+        from customer_mart.segment_store import RedshiftStore, S3Location, redshift_connection, run_week
+
+        location = S3Location.from_env()
+        connection, schema = redshift_connection(args.profiles_dir)
+        try:
+            store = RedshiftStore(connection, schema, location, boto3.client("s3"))
+            result = run_week(store, args.charts_dir or None, **options)
+            store.clean_up()
+        finally:
+            connection.close()
+        return result, f"Redshift schema {schema} (through {location.uri(location.prefix)}/)"
 
     p.set_defaults(func=run)
 

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from customer_mart.schema import (
     COLUMNS,
+    CSV_NULLS,
     FLOAT64,
     INT64,
     STRING,
@@ -47,7 +48,6 @@ from customer_mart.schema import (
 )
 
 POSTGRES_TYPES = {INT64: "bigint", FLOAT64: "double precision", STRING: "text", TIMESTAMP: "timestamptz"}
-CSV_NULLS = {"", "null", "NULL"}
 # libpq's variables with the defaults of the `postgres` output of profiles.yml.example.
 LIBPQ_DEFAULTS = {
     "PGHOST": "127.0.0.1",

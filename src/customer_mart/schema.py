@@ -124,6 +124,8 @@ def arrow_schema(table: str) -> pa.Schema:
 # Hive-partitioned folders), except names starting with `.` or `_` at any level (markers such as
 # `_SUCCESS`); `.parquet` is Parquet, `.csv` and `.csv.gz` are CSV; one format per table.
 RAW_FORMATS = ("parquet", "csv")
+# In a raw CSV file these fields are NULL, quoted or not (as DuckDB reads them: doc thelook_source).
+CSV_NULLS = ("", "null", "NULL")
 
 
 class RawFolderError(Exception):
@@ -209,9 +211,13 @@ def text_parses(value: str, contract: str) -> bool:
 
 def parquet_problem(table: str, path: Path) -> str | None:
     """Why a raw Parquet file cannot be read as the contract says, or None: not complete Parquet,
-    a contract column missing, or a column not of its contract type (the same rules as the dbt
-    start-of-run check check_raw_types: whole-valued floats pass as integers, text or epoch
-    numbers never pass as timestamps)."""
+    a contract column missing, or a column not of its contract type.
+
+    These are the rules of the engines that cast on read, DuckDB (the same rules as the dbt
+    start-of-run check check_raw_types) and `customer-mart load` into PostgreSQL: whole-valued
+    floats pass as integers, any integer or float width passes, text or epoch numbers never pass
+    as timestamps. They are not Redshift Spectrum's, which does not cast: `spectrum.py` states
+    those, and `customer-mart upload` applies them."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 

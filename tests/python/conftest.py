@@ -167,12 +167,15 @@ def official_sample_parquet_dir(official_sample_dir: Path, tmp_path_factory: pyt
 
 @pytest.fixture(scope="session")
 def small_warehouse(tmp_path_factory: pytest.TempPathFactory, small_generated_dir: Path) -> DbtProject:
-    """The small generated dataset's seed and models built into a DuckDB (no dbt tests), once per
-    session, for tests that read the mart (segments, docs). Copy the file before writing to it."""
+    """The small generated dataset built into a DuckDB by one `dbt build`, as the weekly job runs it
+    (every seed, model, snapshot and test; measured no slower than `dbt seed` plus `dbt run`: 32 s
+    against 35 s at 2,000 users, one parse instead of two), once per session, for tests that read
+    the mart (segments, docs). The build's run_results.json is kept as build_run_results.json
+    (later commands rewrite the target folder's). Copy the file before writing to it."""
     workdir = tmp_path_factory.mktemp("small-warehouse")
     project = DbtProject(workdir=workdir, raw_dir=small_generated_dir)
-    project.run("seed")
-    project.run("run", vars={"as_of_date": "2026-06-30"})
+    project.run("build", vars={"as_of_date": "2026-06-30"})
+    shutil.copy(workdir / "target" / "run_results.json", workdir / "build_run_results.json")
     return project
 
 

@@ -23,6 +23,9 @@ or answered by objects that `install_shims` creates once in the database, as an 
   late-binding view columns come back empty: PostgreSQL's views are bound, and information_schema
   lists their columns).
 
+`UNLOAD` and `COPY ... FROM 's3://...'` of Parquet files are run by redshift_s3.py against S3 (moto
+in the tests), by the rules of AWS's reference.
+
 Column types reach dbt as PostgreSQL's type OIDs, which are Redshift's too, named by
 redshift_connector's own table (`get_datatype_name`), as on a cluster.
 """
@@ -38,6 +41,7 @@ from pathlib import Path
 
 import psycopg2
 import redshift_connector
+import redshift_s3
 
 # (pattern, replacement, why): applied in order, case-insensitively, to every statement.
 REWRITES: list[tuple[str, str, str]] = [
@@ -149,8 +153,12 @@ class StandInCursor:
     def execute(self, operation: str, args=None, *more, **kwargs):
         error = None
         try:
-            self._cursor.execute(rewrite(operation), args)
-        except psycopg2.Error as exc:
+            # UNLOAD and COPY ... FROM 's3://...' (Parquet) run against S3 in redshift_s3.py.
+            if redshift_s3.handles(operation):
+                redshift_s3.execute(self._cursor, operation)
+            else:
+                self._cursor.execute(rewrite(operation), args)
+        except (psycopg2.Error, redshift_s3.RedshiftS3Error) as exc:
             error = str(exc).strip()
             raise redshift_connector.ProgrammingError(error) from exc
         finally:

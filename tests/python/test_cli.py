@@ -4,7 +4,7 @@ their exit codes, and what they print or write.
 - `load`: a load that works, and one that fails (a truncated file), on a throwaway PostgreSQL;
 - `upload`: against moto's S3 and Glue in server mode on 127.0.0.1, reached through
   AWS_ENDPOINT_URL (which boto3 honours): success, a missing bucket, a missing raw folder, and a
-  Glue database that does not describe the upload;
+  Glue database that does not describe the upload (refused before anything is written);
 - `summary`: its counts against the reference features of the data the mart was built from;
 - `corrupt`: the manifest it prints is the one it writes, and its files are there.
 
@@ -138,10 +138,16 @@ def test_upload_exit_codes(aws_env, small_generated_dir, tmp_path):
     assert missing_raw.returncode != 0
     assert str(no_folder) in missing_raw.stderr
 
-    # The catalog has no such database's tables: the upload happened, the check fails.
-    no_catalog = customer_mart(*args, "--glue-database", "thelook_raw", env=aws_env)
-    assert no_catalog.returncode != 0
+    # The catalog has no such database's tables: refused before anything is written, even with
+    # --delete-stale and a stale object that it would otherwise delete.
+    stale = "thelook/raw/users/users-000000000009.parquet"
+    s3.put_object(Bucket=bucket, Key=stale, Body=b"old shard")
+    before = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+    no_catalog = customer_mart(*args, "--delete-stale", "--glue-database", "thelook_raw", env=aws_env)
+    assert no_catalog.returncode == 2
     assert "thelook_raw.users: no such Glue table" in no_catalog.stderr
+    assert "nothing was written" in no_catalog.stderr
+    assert {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]} == before
 
 
 # summary

@@ -131,9 +131,10 @@ class Warehouse:
         variables = ["--vars", f"{{as_of_date: '{as_of.isoformat()}'}}"]
         self.invoke(
             "build",
-            # The models, and only the tests written for the mart (no test picked up through a parent).
+            # The models, and only the tests written for the mart (no test picked up through a parent);
+            # not the view of the builds (models/marts too), which reads the run history.
             "--select", "+customer_features", "path:models/marts", "path:tests/marts",
-            "--exclude", "test_type:unit", "resource_type:exposure",
+            "--exclude", "test_type:unit", "resource_type:exposure", "customer_features_builds+",
             "--indirect-selection", "empty",
             "--full-refresh",
             *variables,

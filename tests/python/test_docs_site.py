@@ -1,6 +1,8 @@
-"""The dbt docs site analysts use: every resource described, the ready queries runnable, and the
+"""The dbt docs site analysts use: every resource described, the ready queries runnable, the
 customer_features page rendered in headless Chromium, both served by `dbt docs serve` and as the
-single static page. Screenshots go to test-artifacts/.
+single static page, and the latest build's status (as_of_date, customers, checks) on the overview
+and the mart's page, read from the run history as `make docs` reads it. Screenshots go to
+test-artifacts/.
 
 Chromium is Debian's (`apt-get install chromium`, which scripts/install-system-deps.sh does for
 `make test` and .ci/run), driven by Playwright through `executable_path`; Playwright's own browser
@@ -52,8 +54,41 @@ ANALYSES = {
 
 @pytest.fixture(scope="module")
 def docs_target(small_warehouse) -> Path:
+    """The site as `make docs` and `make docs-static` make it after a build: the run history's
+    latest build (run-operation build_status), the site, then that status added to it."""
+    target = small_warehouse.workdir / "target"
+    status = small_warehouse.run("--quiet", "run-operation", "build_status")
+    (target / "build_status.json").write_text(status.stdout)
     small_warehouse.run("docs", "generate", "--static", vars=AS_OF)
-    return small_warehouse.workdir / "target"
+    added = subprocess.run(
+        [
+            str(BIN_DIR / "python"),
+            str(PROJECT_DIR / "scripts" / "docs_build_status.py"),
+            str(target / "build_status.json"),
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert added.returncode == 0, added.stdout + added.stderr
+    return target
+
+
+@pytest.fixture(scope="module")
+def expected_status(small_warehouse) -> dict[str, str]:
+    """What the status must say, from the build's own results and the mart, not from the run
+    history the site reads: the build's as_of_date, the mart's rows, every check of
+    run_results.json passed."""
+    run = json.loads((small_warehouse.workdir / "build_run_results.json").read_text())
+    checks = [r for r in run["results"] if r["unique_id"].split(".")[0] in {"test", "unit_test"}]
+    assert checks and all(r["status"] == "pass" for r in checks), "the small build's checks should all pass"
+    (customers,) = small_warehouse.query("select count(*) as n from customer_features")
+    return {
+        "as_of_date": f"as_of_date {AS_OF['as_of_date']}",
+        "customers": f"{customers['n']:,} customers",
+        "checks": f"checks: all {len(checks):,} passed",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -297,6 +332,37 @@ def test_served_site_shows_the_mart_its_columns_and_its_lineage(
     screenshot(page, "docs-customer_features-lineage.png")
 
 
+def check_status(page, expected: dict[str, str], lead: str) -> str:
+    """The status paragraph (after its heading or lead) holds the build's as_of_date, customers
+    and check status."""
+    paragraph = page.locator("p", has_text=lead).filter(visible=True).first
+    paragraph.wait_for(timeout=30_000)
+    text = " ".join(paragraph.inner_text().split())
+    for what, words in expected.items():
+        assert words in text, f"{what}: {words!r} not in {text!r}"
+    return text
+
+
+def test_served_overview_shows_the_latest_build(page, served_docs: str, expected_status: dict) -> None:
+    page.goto(served_docs + "#!/overview")
+    page.get_by_role("heading", name="The latest build").wait_for(timeout=30_000)
+    check_status(page, expected_status, "customer_features was built for")
+    screenshot(page, "docs-overview.png")
+
+
+def test_makefile_adds_the_status_to_the_site_it_serves() -> None:
+    """Reads text only: `make docs` and `make docs-static` run what docs_target runs, in order."""
+    makefile = (PROJECT_DIR / "Makefile").read_text()
+    for target in ("docs", "docs-static"):
+        recipe = re.search(rf"^{target}: setup\n((?:\t.*\n)+)", makefile, re.M).group(1)
+        steps = [
+            recipe.index("run-operation build_status"),
+            recipe.index("docs generate"),
+            recipe.index("scripts/docs_build_status.py"),
+        ]
+        assert steps == sorted(steps), recipe
+
+
 def test_served_overview_guides_a_new_analyst(page, served_docs: str) -> None:
     page.goto(served_docs + "#!/overview")
     page.get_by_role("heading", name="Where to start").wait_for(timeout=30_000)
@@ -306,9 +372,15 @@ def test_served_overview_guides_a_new_analyst(page, served_docs: str) -> None:
     column_rows(page)
 
 
-def test_static_page_works_without_a_server(page, docs_target: Path, manifest: dict) -> None:
+def test_static_page_works_without_a_server(
+    page, docs_target: Path, manifest: dict, expected_status: dict
+) -> None:
     static = docs_target / "static_index.html"
     assert static.stat().st_size > 100_000
     page.goto(static.as_uri() + MODEL_PAGE)
     check_model_page(page, manifest)
+    # The page the weekly task publishes: the build's status on the mart's page and the overview.
+    check_status(page, expected_status, "The latest build")
     screenshot(page, "docs-static-customer_features.png")
+    page.goto(static.as_uri() + "#!/overview")
+    check_status(page, expected_status, "customer_features was built for")

@@ -112,7 +112,7 @@ def test_namespace_uses_the_customer_managed_key_and_a_managed_password() -> Non
     assert namespace["manage_admin_password"] is True
     assert namespace["admin_password_secret_kms_key_id"] == "${aws_kms_key.platform.arn}"
     assert "admin_user_password" not in namespace
-    assert namespace["iam_roles"] == ["${aws_iam_role.spectrum.arn}"]
+    assert namespace["iam_roles"] == ["${aws_iam_role.spectrum.arn}", "${aws_iam_role.segments.arn}"]
     for key in hcl()["resource"]["aws_kms_key"].values():
         assert key["enable_key_rotation"] is True
 
@@ -283,20 +283,32 @@ def test_dockerfile_entrypoint_is_the_weekly_build_script() -> None:
 
 
 def test_weekly_build_script_builds_then_publishes_in_order() -> None:
-    """Reads text only (the script is run by test_weekly_build_publishes_* below)."""
-    commands = [
-        line.strip()
-        for line in WEEKLY_BUILD.read_text().splitlines()
-        if re.match(r"\s*(dbt|\"\$python\") ", line)
+    """Reads text only (tests/python/test_weekly_task.py runs the script)."""
+    steps = [
+        re.sub(r"\s+", " ", match.group(1))
+        for match in re.finditer(r"^(?:dbt_)?step (\"[^\"]+\".*?)$", WEEKLY_BUILD.read_text(), re.M | re.S)
     ]
-    assert commands == [
-        "dbt run-operation create_spectrum_schema --target redshift",
-        "dbt build --target redshift",
-        '"$python" "$here/publish_dbt_artifacts.py" state "$state"',
-        "dbt docs generate --static --target redshift",
-        '"$python" "$here/publish_dbt_artifacts.py" docs "$target/static_index.html"',
+    names = [re.match(r'"([^"]+)"', step).group(1) for step in steps]
+    assert names == [
+        "checking AS_OF_DATE",
+        "dbt run-operation create_spectrum_schema",
+        "dbt build",
+        "publishing the production state",
+        "dbt run-operation build_status",
+        "dbt docs generate --static",
+        "adding the build's status to the docs site",
+        "publishing the docs site",
+        # The segment step after the build and before the success line: a week whose segments
+        # failed is reported as a failure, never as a success.
+        "customer-mart segment",
+        "publishing the segment charts",
+        "reporting the week",
     ]
-    assert "set -eu" in WEEKLY_BUILD.read_text()
+    text = WEEKLY_BUILD.read_text()
+    assert "set -eu" in text
+    assert "dbt build --target redshift" in text and "export AS_OF_DATE" in text
+    # The exit code the EventBridge rule leaves alone is the one the script uses once reported.
+    assert re.search(r"report_build\.py\" failed \"\$@\"; then\n\s+exit 3\n", text)
 
 
 def test_dockerignore_lets_in_the_dbt_project_and_nothing_local() -> None:
@@ -310,7 +322,12 @@ def test_dockerignore_lets_in_the_dbt_project_and_nothing_local() -> None:
     }
     assert paths <= allowed, paths - allowed
     assert {"pyproject.toml", "README.md", "src", "dbt_project.yml", "profiles.yml.example"} <= allowed
-    assert {"scripts/weekly_build.sh", "scripts/publish_dbt_artifacts.py"} <= allowed
+    assert {
+        "scripts/weekly_build.sh",
+        "scripts/publish_dbt_artifacts.py",
+        "scripts/report_build.py",
+        "scripts/docs_build_status.py",
+    } <= allowed
     assert not allowed & {".venv", "data", "profiles.yml", "infra", "target"}
 
 
@@ -533,7 +550,10 @@ def test_task_environment_names_the_bucket_prefixes_and_group() -> None:
     assert not re.search(r"\b(command|entryPoint)\s*=", container), container
     # Every setting the entrypoint insists on is in the task's environment.
     script = WEEKLY_BUILD.read_text()
-    required = re.search(r"for name in ([A-Z_ ]+); do", script).group(1).split()
+    required = re.search(r"for name in ([A-Z_ \\\n]+); do", script).group(1).replace("\\", " ").split()
+    assert {"SEGMENTS_BUCKET", "SEGMENTS_PREFIX", "SEGMENTS_IAM_ROLE_ARN", "SEGMENTS_KMS_KEY_ARN"} <= set(
+        required
+    )
     assert set(required) <= set(env), set(required) - set(env)
 
 
@@ -546,167 +566,6 @@ def _publisher():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-PUBLISH_ENV = {
-    "ARTIFACTS_BUCKET": "customer-mart-artifacts-123456789012-eu-west-1",
-    "ARTIFACTS_PREFIX": "dbt/prod",
-    "DOCS_PREFIX": "dbt/docs",
-    "ARTIFACTS_KMS_KEY_ARN": "arn:aws:kms:eu-west-1:123456789012:key/0f3c7a52-4b55-4d3c-9b1e-2f0c1d2e3f40",
-}
-
-# Runs the publisher inside moto's fake AWS (one process), then records what the bucket holds.
-MOTO_PYTHON = """
-import json, os, runpy, sys
-import boto3
-from moto import mock_aws
-
-with mock_aws():
-    s3 = boto3.client("s3", region_name="eu-west-1")
-    bucket = os.environ["ARTIFACTS_BUCKET"]
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    sys.argv = sys.argv[1:]
-    code = 0
-    try:
-        runpy.run_path(sys.argv[0], run_name="__main__")
-    except SystemExit as stop:
-        code = stop.code
-    objects = {}
-    for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
-        got = s3.get_object(Bucket=bucket, Key=item["Key"])
-        objects[item["Key"]] = {
-            "body": got["Body"].read().decode(),
-            "content_type": got["ContentType"],
-            "sse": got.get("ServerSideEncryption"),
-            "kms_key": got.get("SSEKMSKeyId"),
-        }
-    with open(os.environ["PUBLISHED_LOG"], "a") as log:
-        log.write(json.dumps(objects) + "\\n")
-    sys.exit(code)
-"""
-
-# Stands in for dbt: records its arguments and writes what the real command leaves in the target.
-FAKE_DBT = """#!/bin/sh
-echo "$*" >> "$DBT_CALLS"
-case "$1" in
-    build)
-        [ "${FAKE_DBT_FAIL:-}" = build ] && exit 1
-        echo '{"metadata": {"from": "build"}}' > "$DBT_TARGET_PATH/manifest.json"
-        echo '{"results": [{"unique_id": "model.customer_mart.customer_features", "status": "success"}]}' \\
-            > "$DBT_TARGET_PATH/run_results.json" ;;
-    docs)
-        echo '{"metadata": {"from": "docs"}}' > "$DBT_TARGET_PATH/manifest.json"
-        echo '{"results": []}' > "$DBT_TARGET_PATH/run_results.json"
-        echo '<html>docs</html>' > "$DBT_TARGET_PATH/static_index.html" ;;
-esac
-"""
-
-
-def _run_weekly_build(tmp_path: Path, **extra: str) -> tuple[subprocess.CompletedProcess, list, list]:
-    import os
-    import sys
-
-    bin_dir, target = tmp_path / "bin", tmp_path / "target"
-    bin_dir.mkdir()
-    target.mkdir()
-    (bin_dir / "dbt").write_text(FAKE_DBT)
-    (bin_dir / "dbt").chmod(0o755)
-    (tmp_path / "moto_python.py").write_text(MOTO_PYTHON)
-    python = bin_dir / "python-with-moto"
-    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{tmp_path / "moto_python.py"}" "$@"\n')
-    python.chmod(0o755)
-    env = {
-        "PATH": f"{bin_dir}:{os.environ['PATH']}",
-        "DBT_TARGET_PATH": str(target),
-        "DBT_CALLS": str(tmp_path / "calls"),
-        "PUBLISHED_LOG": str(tmp_path / "published"),
-        "PYTHON": str(python),
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "eu-west-1",
-        "HOME": str(tmp_path),
-        **PUBLISH_ENV,
-        **extra,
-    }
-    result = subprocess.run(
-        ["sh", str(WEEKLY_BUILD)], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    calls = (tmp_path / "calls").read_text().splitlines() if (tmp_path / "calls").exists() else []
-    log = tmp_path / "published"
-    published = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    return result, calls, published
-
-
-def test_weekly_build_publishes_the_builds_artifacts_then_the_docs(tmp_path: Path) -> None:
-    """The real entrypoint and publisher (boto3 against moto's S3), with a fake dbt."""
-    result, calls, published = _run_weekly_build(tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert calls == [
-        "run-operation create_spectrum_schema --target redshift",
-        "build --target redshift",
-        "docs generate --static --target redshift",
-    ]
-    state, docs = published
-    assert set(state) == {"dbt/prod/manifest.json", "dbt/prod/run_results.json"}
-    # The build's manifest, not the one `dbt docs generate` rewrote afterwards.
-    assert json.loads(state["dbt/prod/manifest.json"]["body"]) == {"metadata": {"from": "build"}}
-    assert set(docs) == {"dbt/docs/index.html"}
-    assert docs["dbt/docs/index.html"]["body"] == "<html>docs</html>\n"
-    assert docs["dbt/docs/index.html"]["content_type"].startswith("text/html")
-    for obj in [*state.values(), *docs.values()]:
-        assert obj["sse"] == "aws:kms"
-        assert obj["kms_key"] == PUBLISH_ENV["ARTIFACTS_KMS_KEY_ARN"]
-
-
-def test_weekly_build_publishes_nothing_when_the_build_fails(tmp_path: Path) -> None:
-    result, calls, published = _run_weekly_build(tmp_path, FAKE_DBT_FAIL="build")
-    assert result.returncode != 0
-    assert calls == ["run-operation create_spectrum_schema --target redshift", "build --target redshift"]
-    assert published == []
-
-
-def test_weekly_build_refuses_to_start_without_where_to_publish(tmp_path: Path) -> None:
-    result, calls, published = _run_weekly_build(tmp_path, DOCS_PREFIX="")
-    assert result.returncode == 2
-    assert "DOCS_PREFIX is not set" in result.stderr
-    assert calls == [] and published == []  # dbt never started
-
-
-@pytest.mark.parametrize(
-    ("name", "value", "message"),
-    [
-        ("ARTIFACTS_BUCKET", "", "ARTIFACTS_BUCKET is not set"),
-        ("ARTIFACTS_PREFIX", "/dbt/prod", "ARTIFACTS_PREFIX has an invalid value: '/dbt/prod'"),
-        ("ARTIFACTS_BUCKET", "Bucket_With_Caps", "ARTIFACTS_BUCKET has an invalid value"),
-        ("ARTIFACTS_KMS_KEY_ARN", "alias/platform", "ARTIFACTS_KMS_KEY_ARN has an invalid value"),
-    ],
-)
-def test_publisher_refuses_bad_settings_before_sending_anything(
-    tmp_path: Path, capsys: pytest.CaptureFixture, name: str, value: str, message: str
-) -> None:
-    (tmp_path / "manifest.json").write_text("{}")
-    (tmp_path / "run_results.json").write_text('{"results": []}')
-
-    class NoS3:
-        def put_object(self, **_: Any) -> None:
-            raise AssertionError("nothing may be sent with a bad setting")
-
-    code = _publisher().main(["state", str(tmp_path)], env={**PUBLISH_ENV, name: value}, s3=NoS3())
-    assert code == 2
-    assert message in capsys.readouterr().err
-
-
-def test_publisher_refuses_run_results_with_a_failure(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    (tmp_path / "manifest.json").write_text("{}")
-    failed = {"unique_id": "test.customer_mart.unique_customer_features_user_id", "status": "fail"}
-    (tmp_path / "run_results.json").write_text(json.dumps({"results": [failed]}))
-
-    class NoS3:
-        def put_object(self, **_: Any) -> None:
-            raise AssertionError("a failed build's state must not become production's")
-
-    assert _publisher().main(["state", str(tmp_path)], env=PUBLISH_ENV, s3=NoS3()) == 2
-    assert "unique_customer_features_user_id" in capsys.readouterr().err
 
 
 def _policy_statements(plan: dict[str, Any], address: str) -> list[dict]:
@@ -724,7 +583,9 @@ def _config(plan: dict[str, Any], address: str) -> dict[str, Any]:
     raise AssertionError(f"{address} is not in the configuration")
 
 
-def test_plan_task_may_put_exactly_the_manifest_run_results_and_docs(plan: dict[str, Any]) -> None:
+def test_plan_task_may_put_exactly_the_artifacts_docs_and_a_failed_builds_results(
+    plan: dict[str, Any],
+) -> None:
     variables = {k: v["value"] for k, v in plan["variables"].items()}
     bucket = f"{variables['name_prefix']}-artifacts-{variables['aws_account_id']}-{variables['aws_region']}"
     assert _after(plan, "aws_s3_bucket.artifacts")["bucket"] == bucket
@@ -748,13 +609,22 @@ def test_plan_task_may_put_exactly_the_manifest_run_results_and_docs(plan: dict[
         "aws_iam_role_policy.runner",
         "aws_iam_role_policy.runner_publish",
         "aws_iam_role_policy.runner_publish_kms",
+        "aws_iam_role_policy.runner_report",
+        "aws_iam_role_policy.runner_segments",
+        "aws_iam_role_policy.runner_segments_kms",
     }
     (put,) = _policy_statements(plan, "aws_iam_role_policy.runner_publish")
     assert put["Effect"] == "Allow" and put["Action"] == "s3:PutObject"
+    prefix = variables["artifacts_prefix"]
+    failed_folder = _publisher().FAILED_BUILD_FOLDER  # where the publisher puts a failed build's files
     assert _as_set(put["Resource"]) == {
-        f"arn:aws:s3:::{bucket}/{variables['artifacts_prefix']}/manifest.json",
-        f"arn:aws:s3:::{bucket}/{variables['artifacts_prefix']}/run_results.json",
+        f"arn:aws:s3:::{bucket}/{prefix}/manifest.json",
+        f"arn:aws:s3:::{bucket}/{prefix}/run_results.json",
         f"arn:aws:s3:::{bucket}/{variables['docs_prefix']}/index.html",
+        f"arn:aws:s3:::{bucket}/{prefix}/{failed_folder}/manifest.json",
+        f"arn:aws:s3:::{bucket}/{prefix}/{failed_folder}/run_results.json",
+        f"arn:aws:s3:::{bucket}/{variables['docs_prefix']}/segments.png",
+        f"arn:aws:s3:::{bucket}/{variables['docs_prefix']}/segment_history.png",
     }
     # The key: only to encrypt, only through S3, only for this bucket (HCL: the key ARN is unknown at plan).
     (kms,) = hcl()["data"]["aws_iam_policy_document"]["runner_publish_kms"]["statement"]
@@ -785,7 +655,8 @@ def _matches(pattern: Any, event: Any) -> bool:
             if isinstance(event, str) and event.startswith(rule["prefix"]):
                 return True
         elif "anything-but" in rule:
-            if event != rule["anything-but"]:
+            excluded = rule["anything-but"]
+            if event not in (excluded if isinstance(excluded, list) else [excluded]):
                 return True
         else:
             raise AssertionError(f"a filter this matcher does not know: {rule}")
@@ -809,7 +680,7 @@ def _ecs_event(
     }
 
 
-def test_plan_alert_rule_matches_the_weekly_task_failing_and_nothing_else(plan: dict[str, Any]) -> None:
+def test_plan_alert_rule_matches_what_the_task_cannot_report_and_nothing_else(plan: dict[str, Any]) -> None:
     variables = {k: v["value"] for k, v in plan["variables"].items()}
     region, account = variables["aws_region"], variables["aws_account_id"]
     cluster = f"arn:aws:ecs:{region}:{account}:cluster/{_after(plan, 'aws_ecs_cluster.this')['name']}"
@@ -821,12 +692,17 @@ def test_plan_alert_rule_matches_the_weekly_task_failing_and_nothing_else(plan: 
     assert detail["taskDefinitionArn"] == [
         {"prefix": f"arn:aws:ecs:{region}:{account}:task-definition/{family}:"}
     ]
-    assert {"containers": {"exitCode": [{"anything-but": 0}]}} in detail["$or"]
+    assert {"containers": {"exitCode": [{"anything-but": [0, 3]}]}} in detail["$or"]
+    # 3 is the code scripts/weekly_build.sh exits with once it reported the failure itself.
+    assert re.search(r"report_build\.py\" failed \"\$@\"; then\n\s+exit 3\n", WEEKLY_BUILD.read_text())
 
-    assert _matches(pattern, _ecs_event(cluster, task_definition, 1))  # dbt build failed
-    assert _matches(pattern, _ecs_event(cluster, task_definition, 2))  # publisher refused
+    assert _matches(pattern, _ecs_event(cluster, task_definition, 1))  # failed, and its report too
+    assert _matches(pattern, _ecs_event(cluster, task_definition, 2))  # a setting missing: no report
+    assert _matches(pattern, _ecs_event(cluster, task_definition, 137))  # killed (out of memory)
+    assert _matches(pattern, _ecs_event(cluster, task_definition, 143))  # stopped (aws ecs stop-task)
     assert _matches(pattern, _ecs_event(cluster, task_definition, None, "TaskFailedToStart"))  # no image
-    assert not _matches(pattern, _ecs_event(cluster, task_definition, 0))  # success
+    assert not _matches(pattern, _ecs_event(cluster, task_definition, 0))  # success: its own line
+    assert not _matches(pattern, _ecs_event(cluster, task_definition, 3))  # failed, reported by the task
     assert not _matches(pattern, _ecs_event(cluster + "-other", task_definition, 1))
     assert not _matches(
         pattern, _ecs_event(cluster, task_definition.replace(f"/{family}:", f"/{family}-other:"), 1)
@@ -870,6 +746,80 @@ def test_plan_alerts_go_to_the_encrypted_topic(plan: dict[str, Any]) -> None:
     assert subscription["endpoint"] == plan["variables"]["alert_email"]["value"]
 
 
+def test_task_reports_to_the_topic_and_renews_its_heartbeat_and_nothing_else() -> None:
+    """HCL view (the topic, queue and key ARNs are unknown at plan)."""
+    statements = {
+        st["sid"]: st for st in hcl()["data"]["aws_iam_policy_document"]["runner_report"]["statement"]
+    }
+    assert set(statements) == {
+        "PublishTheWeeksReportToTheAlertsTopic",
+        "EncryptThemWithThePlatformKeyThroughSns",
+        "RenewTheHeartbeat",
+    }
+    publish = statements["PublishTheWeeksReportToTheAlertsTopic"]
+    assert (publish["actions"], publish["resources"]) == (["sns:Publish"], ["${aws_sns_topic.alerts.arn}"])
+    kms = statements["EncryptThemWithThePlatformKeyThroughSns"]
+    assert kms["actions"] == ["kms:GenerateDataKey*", "kms:Decrypt"]
+    assert kms["resources"] == ["${aws_kms_key.platform.arn}"]
+    conditions = {c["variable"]: c["values"] for c in kms["condition"]}
+    assert conditions == {
+        "kms:ViaService": ["sns.${local.region}.amazonaws.com"],
+        "kms:EncryptionContext:aws:sns:topicArn": ["${aws_sns_topic.alerts.arn}"],
+    }
+    heartbeat = statements["RenewTheHeartbeat"]
+    assert set(heartbeat["actions"]) == {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage"}
+    assert heartbeat["resources"] == ["${aws_sqs_queue.heartbeat.arn}"]
+    # The topic policy names the task's role as the one role that publishes, and the alarms that may.
+    topic_policy = {
+        st["sid"]: st for st in hcl()["data"]["aws_iam_policy_document"]["alerts_topic"]["statement"]
+    }
+    (principal,) = topic_policy["TheWeeklyTaskReportsItsBuilds"]["principals"]
+    assert (principal["type"], principal["identifiers"]) == ("AWS", ["${aws_iam_role.runner.arn}"])
+    alarms = topic_policy["CloudWatchAlarmsOnTheSchedule"]["condition"]
+    assert {"variable": "aws:SourceArn", "test": "ArnLike", "values": "${local.alert_alarm_arns}"} in alarms
+    key_statements = hcl()["data"]["aws_iam_policy_document"]["kms_platform"]["statement"]
+    (key_alarms,) = [
+        st for st in key_statements if st.get("sid") == "CloudWatchAlarmsPublishToTheAlertsTopic"
+    ]
+    assert {
+        "variable": "aws:SourceArn",
+        "test": "ArnLike",
+        "values": "${local.alert_alarm_arns}",
+    } in key_alarms["condition"]
+    assert "alarm:${local.no_success_alarm_name}" in " ".join(hcl()["locals"]["alert_alarm_arns"])
+    # Where the task reports, and the zone of "the schedule's day".
+    env = hcl()["locals"]["dbt_environment"]
+    assert env["ALERTS_TOPIC_ARN"] == "${aws_sns_topic.alerts.arn}"
+    assert env["HEARTBEAT_QUEUE_URL"] == "${aws_sqs_queue.heartbeat.url}"
+    assert env["SCHEDULE_TIMEZONE"] == "${var.schedule_timezone}"
+    assert env["LOG_GROUP"] == "${local.log_group_name}"
+
+
+def test_plan_no_successful_build_for_8_days_alarms(plan: dict[str, Any]) -> None:
+    queue = _after(plan, "aws_sqs_queue.heartbeat")
+    alarm = _after(plan, "aws_cloudwatch_metric_alarm.no_successful_build")
+    eight_days = 8 * 86400
+    # SQS measures the heartbeat's age; the alarm compares it with 8 days. (A count of successes
+    # per period could not: an alarm's Period x EvaluationPeriods may not exceed 7 days.)
+    assert (alarm["namespace"], alarm["metric_name"]) == ("AWS/SQS", "ApproximateAgeOfOldestMessage")
+    assert alarm["dimensions"] == {"QueueName": queue["name"]}
+    assert (alarm["statistic"], alarm["comparison_operator"]) == ("Maximum", "GreaterThanOrEqualToThreshold")
+    assert alarm["threshold"] == eight_days
+    assert alarm["period"] * alarm["evaluation_periods"] <= 86400  # noticed within a day of the 8
+    assert alarm["treat_missing_data"] == "breaching"  # an empty queue: no success recorded at all
+    assert queue["message_retention_seconds"] > eight_days  # the heartbeat outlives the threshold
+    assert queue["sqs_managed_sse_enabled"] is True
+    for actions in ("alarm_actions", "ok_actions"):
+        assert (
+            "aws_sns_topic.alerts"
+            in _config(plan, "aws_cloudwatch_metric_alarm.no_successful_build")[actions]["references"]
+        )
+    # The task's heartbeat goes to this queue (scripts/report_build.py, through HEARTBEAT_QUEUE_URL).
+    assert hcl()["resource"]["aws_cloudwatch_metric_alarm"]["no_successful_build"]["alarm_name"] == (
+        "${local.no_success_alarm_name}"
+    )
+
+
 def test_plan_ci_role_reads_only_the_production_state(plan: dict[str, Any]) -> None:
     variables = {k: v["value"] for k, v in plan["variables"].items()}
     bucket = f"{variables['name_prefix']}-artifacts-{variables['aws_account_id']}-{variables['aws_region']}"
@@ -890,3 +840,62 @@ def test_plan_ci_role_reads_only_the_production_state(plan: dict[str, Any]) -> N
         "${local.artifact_keys.run_results}",
     ]
     assert _after(plan, "aws_s3_bucket.artifacts")["bucket"] == bucket
+
+
+def test_plan_segment_step_reaches_only_the_segments_prefix(plan: dict[str, Any]) -> None:
+    """Redshift's UNLOAD/COPY role and the task: the segments prefix of the artefacts bucket only."""
+    variables = {k: v["value"] for k, v in plan["variables"].items()}
+    name = f"{variables['name_prefix']}-artifacts-{variables['aws_account_id']}-{variables['aws_region']}"
+    bucket = f"arn:aws:s3:::{name}"
+    objects = f"{bucket}/{variables['segments_prefix']}/*"
+
+    trust = json.loads(_after(plan, "aws_iam_role.segments")["assume_role_policy"])["Statement"]
+    assert [_as_set(s["Principal"]["Service"]) for s in trust] == [
+        {"redshift.amazonaws.com", "redshift-serverless.amazonaws.com"}
+    ]
+    assert trust[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": variables["aws_account_id"]}}
+    by_sid = {s["Sid"]: s for s in _policy_statements(plan, "aws_iam_role_policy.segments_s3")}
+    assert set(by_sid) == {
+        "UnloadWritesAndCopyReadsTheSegmentsPrefix",
+        "ListTheSegmentsPrefix",
+        "LocateTheArtifactsBucket",
+    }
+    rw = by_sid["UnloadWritesAndCopyReadsTheSegmentsPrefix"]
+    assert _as_set(rw["Action"]) == {"s3:PutObject", "s3:GetObject"} and rw["Resource"] == objects
+    listing = by_sid["ListTheSegmentsPrefix"]
+    assert listing["Action"] == "s3:ListBucket" and listing["Resource"] == bucket
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": f"{variables['segments_prefix']}/*"}}
+    (kms,) = hcl()["data"]["aws_iam_policy_document"]["segments_kms"]["statement"]
+    assert set(kms["actions"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
+    assert kms["resources"] == ["${aws_kms_key.platform.arn}"]
+    assert {c["variable"] for c in kms["condition"]} == {"kms:ViaService", "kms:EncryptionContext:aws:s3:arn"}
+
+    # The namespace may use the role (associated), Spectrum's role stays the default.
+    namespace = _config(plan, "aws_redshiftserverless_namespace.this")
+    assert {"aws_iam_role.spectrum", "aws_iam_role.segments"} <= set(namespace["iam_roles"]["references"])
+    assert "aws_iam_role.spectrum" in namespace["default_iam_role_arn"]["references"]
+
+    (task,) = _policy_statements(plan, "aws_iam_role_policy.runner_segments")
+    assert _as_set(task["Action"]) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+    assert task["Resource"] == objects
+    (kms,) = hcl()["data"]["aws_iam_policy_document"]["runner_segments_kms"]["statement"]
+    assert set(kms["actions"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
+    assert {c["variable"] for c in kms["condition"]} == {"kms:ViaService", "kms:EncryptionContext:aws:s3:arn"}
+
+    env = hcl()["locals"]["dbt_environment"]
+    assert env["SEGMENTS_BUCKET"] == "${aws_s3_bucket.artifacts.bucket}"
+    assert env["SEGMENTS_PREFIX"] == "${var.segments_prefix}"
+    assert env["SEGMENTS_IAM_ROLE_ARN"] == "${aws_iam_role.segments.arn}"
+    assert env["SEGMENTS_KMS_KEY_ARN"] == "${aws_kms_key.platform.arn}"
+
+
+def test_analysts_may_read_the_docs_page_and_its_charts_only() -> None:
+    """Reads the HCL: the policy holds the key's ARN, unknown in the offline plan."""
+    (read, _) = hcl()["data"]["aws_iam_policy_document"]["docs_reader"]["statement"]
+    assert read["actions"] == ["s3:GetObject"]
+    assert read["resources"] == '${[for k in local.docs_keys : "${local.artifacts_bucket_arn}/${k}"]}'
+    assert hcl()["locals"]["docs_keys"] == [
+        "${local.artifact_keys.docs}",
+        "${local.artifact_keys.segments_chart}",
+        "${local.artifact_keys.segment_history_chart}",
+    ]

@@ -74,3 +74,11 @@ def test_the_images_runtime_lock_is_the_development_lock_without_the_dev_tools()
             f"{name}: requirements-runtime.lock has {version}, requirements.lock "
             f"{full.get(name, ('nothing',))[0]}: run make lock"
         )
+
+
+def test_the_image_carries_the_segment_extra_and_not_the_analyst_tools():
+    """The weekly job runs the segment step (scripts/weekly_build.sh): its extra is in the image;
+    MetricFlow (the analyst extra) is not."""
+    runtime = locked("requirements-runtime.lock")
+    assert {"scikit-learn", "scipy", "threadpoolctl", "matplotlib"} <= set(runtime)
+    assert not {"dbt-metricflow", "metricflow"} & set(runtime)

@@ -1,11 +1,14 @@
 """The redshift target, checked with no warehouse: the project compiles, every compiled model and
-test parses as Redshift SQL and avoids what Redshift lacks (redshift_rules.py; the unit tests, which
-need a warehouse to compile, are checked by the rehearsal), the Redshift-only configs land where
-they should, the Spectrum macro writes the right statement, and the profile connects as meant."""
+test passes redshift_rules.py's gate (each construct on the allow-list of what Redshift documents,
+nothing from the deny-lists; the unit tests, which need a warehouse to compile, are checked by the
+rehearsal), the gate refuses each PostgreSQL-only construct by name and lets what Redshift documents
+through, the Redshift-only configs land where they should, the Spectrum macro writes the right
+statement, and the profile connects as meant. The gate only reads text."""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -100,6 +103,185 @@ def test_the_check_names_the_model_that_is_not_redshift_sql():
     assert "model good" not in message
 
 
+def test_a_named_window_in_the_profiles_fails_the_gate(manifest):
+    """The profiles' window, written back as the named window it was before (a WINDOW clause and
+    OVER versions), fails the gate for every profile, naming the model and the clause."""
+    profiles = {
+        f"model {node['name']}": node["compiled_code"]
+        for node in manifest["nodes"].values()
+        if node["name"].startswith("profile_thelook__")
+    }
+    assert len(profiles) == 7
+    named = {}
+    for name, sql in profiles.items():
+        spec = re.search(r"row_number\(\) over \(([^()]*)\) as version_rank", sql)[1]
+        sql = sql.replace(f"over ({spec})", "over versions")
+        named[name] = re.sub(r"(\n\s*from raw_rows\n)", rf"\1    window versions as ({spec})\n", sql, count=1)
+        assert "window versions as" in named[name]
+    check_compiled(profiles)
+    with pytest.raises(AssertionError) as failure:
+        check_compiled(named)
+    for name in profiles:
+        assert f"{name}: " in str(failure.value)
+    assert str(failure.value).count("WINDOW clause (a named window)") == 7
+
+
+# One statement per PostgreSQL-only construct that sqlglot's `redshift` reader parses (so the
+# gate, not a parse failure, refuses it), and the name the refusal must give. Where the construct
+# is not in Redshift: the SELECT synopsis (WINDOW, FOR UPDATE, FETCH), the SELECT list (DISTINCT
+# ON), the FROM clause (LATERAL, TABLESAMPLE, a VALUES table), "Window functions" (the named window,
+# a RANGE frame, FILTER), INSERT (RETURNING, ON CONFLICT), WITH (a recursive CTE needs its
+# column list), CREATE VIEW (a late-binding view names its tables with their schema), the data
+# types and "Unsupported PostgreSQL data types" (JSONB, UUID, INTERVAL, arrays), "Unsupported
+# PostgreSQL features" (array and row constructors, subscripts, collations, indexes),
+# "Unsupported PostgreSQL functions" and "Leader node-only functions".
+POSTGRESQL_ONLY = {
+    "named-window": (
+        "select row_number() over versions as version_rank from s.t"
+        " window versions as (partition by k order by created_at desc nulls last)",
+        "WINDOW clause (a named window)",
+    ),
+    "named-window-reference": ("select sum(a) over w as total from s.t", "OVER window_name (a named window)"),
+    "distinct-on": ("select distinct on (user_id) user_id, created_at from s.orders", "DISTINCT ON"),
+    "filter": ("select count(*) filter (where status = 'Returned') as n from s.items", "FILTER (WHERE ...)"),
+    "lateral": (
+        "select u.id, o.n from s.users as u cross join lateral"
+        " (select count(*) as n from s.orders as o where o.user_id = u.id) as o",
+        "LATERAL",
+    ),
+    "generate-series": ("select n from generate_series(1, 500) as numbers (n)", "generate_series()"),
+    "array-constructor": ("select array[1, 2, 3] as ids", "ARRAY[...] constructor"),
+    "row-constructor": ("select row(1, 'a') as pair", "ROW(...) constructor"),
+    "row-tuple": ("select (1, 'a') as pair", "row constructor"),
+    "subscript": ("select ids[1] as first_id from s.t", "subscript x[i]"),
+    "jsonb-cast": ("select payload::jsonb as payload from s.t", "the data type JSONB"),
+    "json-operators": ("select payload -> 'a' as a, payload ->> 'b' as b from s.t", "-> (a JSON operator)"),
+    "returning": ("insert into s.t (a) values (1) returning a", "RETURNING"),
+    "on-conflict": ("insert into s.t (a) values (1) on conflict (a) do nothing", "ON CONFLICT"),
+    "recursive-cte-without-columns": (
+        "with recursive r as (select 1 as n union all select n + 1 from r where n < 3) select n from r",
+        "recursive CTE r without a column list",
+    ),
+    "tablesample": ("select a from s.t tablesample system (10)", "TABLESAMPLE"),
+    "for-update": ("select a from s.t for update", "FOR UPDATE"),
+    "fetch-first": ("select a from s.t fetch first 3 rows only", "FETCH FIRST"),
+    "values-table": ("select id from (values (1), (2)) as v (id)", "VALUES list used as a constant table"),
+    "range-frame": (
+        "select sum(a) over (order by b range between unbounded preceding and current row) as s from s.t",
+        "a RANGE frame",
+    ),
+    "is-distinct-from": ("select a is distinct from b as changed from s.t", "IS DISTINCT FROM"),
+    "any-array": ("select a from s.t where a = any (array[1, 2])", "ANY (array)"),
+    "semi-join": ("select a from s.t semi join s.u on t.a = u.a", "SEMI JOIN"),
+    "string-agg": ("select string_agg(a, ',') as names from s.t", "string_agg()"),
+    "array-agg": ("select array_agg(a) as ids from s.t", "array_agg()"),
+    "uuid": ("select cast(a as uuid) as id from s.t", "the data type UUID"),
+    "interval-type": ("select cast(a as interval) as span from s.t", "the data type INTERVAL"),
+    "collate": ('select a collate "C" as a from s.t', "COLLATE"),
+    "create-index": ("create index t_a on s.t (a)", "INDEX"),
+    "materialized-cte": ("with c as materialized (select 1 as a) select a from c", "MATERIALIZED"),
+    "now": ("select now() as at", "now()"),
+    "current-timestamp": ("select current_timestamp as at", "CURRENT_TIMESTAMP"),
+    "unqualified-late-binding-view": (
+        "create view s.v as select a from t with no schema binding",
+        "late-binding view reads t without a schema",
+    ),
+    "unlisted-system-view": ("select pid from pg_stat_activity", "the system relation pg_stat_activity"),
+    "date-trunc-bare-datepart": (
+        "select date_trunc(day, t) as d from s.t",
+        "date_trunc(day, t) is not of a documented shape",
+    ),
+    "round-places-not-an-integer": (
+        "select round(x, y) as r from s.t",
+        "round(x, y) is not of a documented shape",
+    ),
+    "strtol-base-not-an-integer": (
+        "select strtol(h, b) as v from s.t",
+        "strtol(h, b) is not of a documented shape",
+    ),
+    "extract-isodow": ("select extract(isodow from t) as d from s.t", "the date part ISODOW"),
+    "window-function-without-over": ("select row_number() as n from s.t", "needs OVER (...)"),
+}
+
+
+@pytest.mark.parametrize(("sql", "named"), POSTGRESQL_ONLY.values(), ids=POSTGRESQL_ONLY.keys())
+def test_the_gate_refuses_each_postgresql_only_construct_by_name(sql, named):
+    found = redshift_problems(sql)
+    assert not any("does not parse" in problem for problem in found), found
+    # The allow-list alone refuses it, by name (the deny-lists may name it too).
+    refused = redshift_rules.allowlist_refusals(sql)
+    assert any(named in problem for problem in refused), refused
+
+
+# Statements Redshift's reference documents, each using constructs the project does not (yet):
+# the gate must let them through, so it is not a parse-failure detector.
+REDSHIFT_SQL = [
+    "select a, count(*) as n from s.t group by a having count(*) > 1 order by n desc limit 10 offset 5",
+    "with recursive r (n) as (select 1 as n union all select n + 1 from r where n < 3) select n from r",
+    "select a, sum(b) as total from s.t group by grouping sets ((a), ())",
+    "select a, b, sum(c) as total from s.t group by rollup (a, b)",
+    "select a, sum(c) as total from s.t group by cube (a)",
+    "select a from s.t qualify row_number() over (partition by a order by b desc nulls last) = 1",
+    "select listagg(a, ',') within group (order by a) as names from s.t",
+    "select percentile_cont(0.5) within group (order by a) as middle from s.t",
+    "select date_trunc('day', t) as d, dateadd(day, -1, t) as y, datediff(day, a, b) as n,"
+    " extract(year from t) as yr, date_part(year, t) as yr2 from s.t",
+    "select round(x, 2) as r, strtol(h, 16) as v, nvl(a, 0) as a, coalesce(a, b, c) as c from s.t",
+    "select first_value(a ignore nulls) over (partition by b order by c"
+    " rows between unbounded preceding and unbounded following) as f from s.t",
+    "select lag(a, 1) over (order by b) as prev,"
+    " sum(a) over (partition by b order by c rows unbounded preceding) as running from s.t",
+    "select top 5 a from s.t",
+    "select a from s.t union all select a from s.u except select a from s.v",
+    "select case when a ~ '^x' then 1 when a similar to 'y%' then 2 when a ilike 'z%' then 3 else 0 end as k"
+    " from s.t",
+    "select cast(a as varchar(256)) as a, b::decimal(12, 2) as b, c::timestamp as c, d::varchar(max) as d"
+    " from s.t",
+    "select getdate() as now, sysdate as also_now, current_date as today",
+    "select trim(both ' ' from a) as a, substring(a from 1 for 2) as b, position('x' in a) as c,"
+    " split_part(a, ',', 1) as d, regexp_substr(a, '[0-9]+') as e from s.t",
+    "select t at time zone 'UTC' as utc, convert_timezone('UTC', 'US/Pacific', t) as local from s.t",
+    "select json_extract_path_text(payload, 'a', 'b') as v from s.t",
+    "select approximate count(distinct a) as n, count(distinct b) as m, median(c) as med from s.t",
+    "select a from s.t as x inner join s.u as y using (a) left join s.v as z on y.b = z.b",
+    "select a from s.t where exists (select 1 from s.u where u.a = t.a) and b in (1, 2)"
+    " and c between 1 and 2 and d is not null",
+    "select a from s.t where e > all (select e from s.u) and f = any (select f from s.u)",
+    "select a from s.t full outer join s.u on t.a = u.a cross join s.v natural join s.w",
+    "create table s.t (a integer not null, b varchar(10), c bigint) diststyle key distkey (a)"
+    " compound sortkey (a, c)",
+    "create temp table t as (select 1 as a)",
+    "create view s.v as select a from s.t with no schema binding",
+    "insert into s.t (a, b) values (1, 'x'), (2, 'y')",
+    "delete from s.t using s.u where t.a = u.a",
+    "update s.t set a = 1 from s.u where t.b = u.b",
+    "grant select on s.t to group analysts",
+    "alter table s.t rename to u",
+    "select * from pg_get_late_binding_view_cols() cols(view_schema name, view_name name,"
+    " col_name name, col_type varchar, col_num int)",
+]
+
+
+@pytest.mark.parametrize("sql", REDSHIFT_SQL)
+def test_the_gate_accepts_what_redshift_documents(sql):
+    assert redshift_problems(sql) == []
+
+
+def test_every_allowlist_entry_names_its_page():
+    import redshift_allowlist as allowed
+
+    pages = [entry.page for entry in {**allowed.STATEMENTS, **allowed.NODES}.values()]
+    pages += [function.page for function in allowed.FUNCTIONS.values()]
+    pages += [data_type.page for data_type in allowed.TYPES.values()]
+    pages += [url for _what, url in allowed.CATALOG_RELATIONS.values()]
+    pages += [url for _pattern, _what, url in allowed.COMMANDS]
+    addresses = [address for entry in pages for address in entry.split()]
+    assert len(addresses) > 200
+    assert all(
+        re.fullmatch(r"https://docs\.aws\.amazon\.com/redshift/latest/dg/[\w.-]+\.html", a) for a in addresses
+    )
+
+
 def test_redshift_configs_of_the_models(manifest):
     nodes = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     staging = [n for name, n in nodes.items() if name.startswith("stg_")]
@@ -116,8 +298,21 @@ def test_redshift_configs_of_the_models(manifest):
     assert mart["grants"] == {"select": ["group:analysts"]}
     assert mart["contract"]["enforced"] is True
     assert [hook["sql"] for hook in mart["post-hook"]] == ["{{ grant_schema_usage() }}"]
-    # Only the marts are granted to analysts, and the snapshot of the mart, which they are told to query.
-    assert all(not n["config"].get("grants") for name, n in nodes.items() if name != "customer_features")
+    # Only the marts are granted to analysts (the mart, the view of its builds, the segment tables,
+    # the metrics' time spine), and the snapshot of the mart, which they are told to query.
+    marts = {name for name, n in nodes.items() if n["fqn"][1] == "marts"}
+    assert marts == {
+        "customer_features",
+        "customer_features_builds",
+        "customer_segment_history",
+        "customer_segment_profiles",
+        "customer_segment_runs",
+        "customer_segments",
+        "metricflow_time_spine",
+    }
+    assert all(nodes[name]["config"]["grants"] == {"select": ["group:analysts"]} for name in marts)
+    assert nodes["customer_features_builds"]["config"]["materialized"] == "view"
+    assert all(not n["config"].get("grants") for name, n in nodes.items() if name not in marts)
     (snapshot,) = [n for n in manifest["nodes"].values() if n["resource_type"] == "snapshot"]
     assert snapshot["config"]["grants"] == {"select": ["group:analysts"]}
     # The grant, besides the snapshot's own history hook (closing the versions of departed customers).
@@ -130,6 +325,57 @@ def test_redshift_configs_of_the_models(manifest):
         "nearest_dc_name",
         "most_traffic_source",
     }
+
+
+GRANT_HOOK = "{{ grant_schema_usage() }}"
+
+
+def concurrent_schema_grants(manifest: dict) -> list[tuple[str, str]]:
+    """Pairs of nodes that each grant usage on the mart schema in a post-hook and that dbt may run
+    at the same time: neither is upstream of the other. Concurrent GRANTs on one schema collide
+    ("tuple concurrently updated" on PostgreSQL, the rehearsal's stand-in), so the granted
+    relations must form one chain (models/marts/segments/customer_segment_history.sql)."""
+    nodes = manifest["nodes"]
+    granted = sorted(
+        uid
+        for uid, node in nodes.items()
+        if GRANT_HOOK in [h["sql"] for h in node["config"].get("post-hook", [])]
+    )
+    upstream: dict[str, set[str]] = {}
+
+    def ancestors(uid: str) -> set[str]:
+        if uid not in upstream:
+            upstream[uid] = set()
+            for parent in nodes.get(uid, {}).get("depends_on", {}).get("nodes", []):
+                upstream[uid] |= {parent, *ancestors(parent)}
+        return upstream[uid]
+
+    return [
+        (a, b)
+        for i, a in enumerate(granted)
+        for b in granted[i + 1 :]
+        if a not in ancestors(b) and b not in ancestors(a)
+    ]
+
+
+def test_the_schema_usage_grants_run_one_after_another(manifest):
+    """Reads the manifest only: every relation that grants usage on the schema (the marts and the
+    snapshot) is upstream or downstream of every other, so no two of their grants run at once."""
+    granted = [
+        uid
+        for uid, n in manifest["nodes"].items()
+        if GRANT_HOOK in [h["sql"] for h in n["config"].get("post-hook", [])]
+    ]
+    assert len(granted) == 8, granted  # seven marts and the snapshot
+    assert concurrent_schema_grants(manifest) == []
+    # Planted: the view of the builds without its place in the chain may grant beside the others.
+    planted = json.loads(json.dumps(manifest))
+    builds = planted["nodes"]["model.customer_mart.customer_features_builds"]
+    builds["depends_on"]["nodes"].remove("model.customer_mart.metricflow_time_spine")
+    assert concurrent_schema_grants(planted) != []
+    assert all(
+        "model.customer_mart.customer_features_builds" in pair for pair in concurrent_schema_grants(planted)
+    )
 
 
 def test_spectrum_schema_statement(redshift_project):

@@ -6,9 +6,12 @@ documented rewrite of what only Redshift has.
 
 What it proves: the adapter's whole build runs, every data test and unit test passes for real,
 the mart equals the DuckDB mart of the same raw files row by row, the grants reach the analysts'
-group, and every statement the adapter sent parses as Redshift SQL (sqlglot and sqlfluff) and holds
-nothing from redshift_rules.py's lists (AWS's unsupported PostgreSQL functions and features, and
-the known traps). The statement checks only read text.
+group, and every statement the adapter sent in both builds, and every unit-test fixture, passes
+redshift_rules.py's gate: each construct in its tree (statement kind, clause, function and its
+arguments, type, operator, system relation) is on the allow-list of what AWS's Redshift reference
+documents (redshift_allowlist.py, each entry with its page), it holds nothing from the deny-lists
+(unsupported PostgreSQL functions and features, DuckDB's functions, the known traps), and it parses
+with sqlfluff's Redshift grammar too. The statement checks only read text.
 
 Nothing had to be left out: every statement the adapter sent ran on PostgreSQL, after the
 rewrites and shims listed in redshift_stand_in.py.
@@ -192,7 +195,7 @@ def test_the_second_build_is_incremental(rehearsal):
     assert not any("delete from" in s and "event_count = 0" not in s for s in first)
 
 
-def test_the_mart_and_the_snapshot_are_granted_to_analysts_and_nothing_else(rehearsal):
+def test_the_marts_and_the_snapshot_are_granted_to_analysts_and_nothing_else(rehearsal):
     assert rehearsal["ok"]["build"], rehearsal["output"]["build"]
     granted = rehearsal["server"].query(
         DATABASE,
@@ -201,11 +204,29 @@ def test_the_mart_and_the_snapshot_are_granted_to_analysts_and_nothing_else(rehe
           and identity_type = 'group' and privilege_type = 'select'
         order by 1""",
     )
-    assert [row["relation_name"] for row in granted] == ["customer_features", "customer_features_snapshot"]
+    assert [row["relation_name"] for row in granted] == [
+        "customer_features",
+        "customer_features_builds",
+        "customer_features_snapshot",
+        "customer_segment_history",
+        "customer_segment_profiles",
+        "customer_segment_runs",
+        "customer_segments",
+        "metricflow_time_spine",
+    ]
     usage = rehearsal["server"].query(
         DATABASE, f"select has_schema_privilege('{ANALYSTS}', '{MART_SCHEMA}', 'usage') as usage"
     )
     assert usage == [{"usage": True}]
+    # The view of the builds: both builds wrote the mart, and the on-run-end hook's check counts,
+    # sent through dbt-redshift, are there (committed) for each.
+    builds = rehearsal["server"].query(
+        DATABASE,
+        f"""select as_of_date, customers, checks_passed, checks_failed
+        from {MART_SCHEMA}.customer_features_builds order by build_started_at""",
+    )
+    assert len(builds) == 2 and all(b["customers"] == len(rehearsal["duckdb_rows"]) for b in builds)
+    assert all(b["checks_passed"] > 0 and b["checks_failed"] == 0 for b in builds), builds
 
 
 # Statements checked by sqlfluff once per shape: literals, quoted names and numbers do not change
@@ -268,6 +289,9 @@ def test_every_statement_the_adapter_sent_is_redshift_sql(rehearsal):
 
 
 def test_the_unit_test_fixtures_are_redshift_sql(rehearsal):
+    """The fixtures written as SQL, checked as written (dbt runs each as a `create temporary table
+    ... as`); the fixtures written as rows reach Redshift as dbt's casts, among the recorded
+    statements of the unit tests."""
     manifest = json.loads(rehearsal["manifest"].read_text())
     fixtures = {
         f"unit_test {test['name']}, fixture {given['input']}": given["rows"]
@@ -302,10 +326,16 @@ def test_the_checks_name_the_node_of_a_planted_bad_statement():
         {"node": "model.customer_mart.short", "sql": "create table t (a varchar, b varchar(10))"},
         {"node": "model.customer_mart.duckdb", "sql": "select mode(a) as a from read_parquet('x.parquet')"},
         {"node": "model.customer_mart.broken", "sql": "select a from t where"},
+        {
+            "node": "test.customer_mart.profile",
+            "sql": "select row_number() over versions as version_rank from s.t"
+            " window versions as (partition by k order by created_at desc nulls last)",
+        },
     ]
     failures = statement_problems(entries)
     assert "model.customer_mart.good" not in failures
     message = report(failures)
+    assert "test.customer_mart.profile: " in message and "WINDOW clause (a named window)" in message
     assert "unit_test.customer_mart.m.series: calls generate_series()" in message
     assert "model.customer_mart.offset: a timestamp literal with a UTC offset" in message
     assert "test.customer_mart.rate: divides counts without a cast" in message

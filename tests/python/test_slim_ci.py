@@ -30,9 +30,25 @@ from conftest import PROJECT_DIR, DbtProject
 
 AS_OF = {"as_of_date": "2026-06-30"}
 CHANGED = "int_customers_return_rate"
-# The changed model and what depends on it: the mart, its snapshot, and the mart volume history
-# (models/monitoring), which records each build of the mart.
-SELECTED = {CHANGED, "customer_features", "customer_features_snapshot", "monitoring_mart_volumes"}
+# The changed model and what depends on it: the mart, its snapshot, the mart volume history
+# (models/monitoring), which records each build of the mart, the analysts' view of that history
+# (customer_features_builds), the segment tables (their rows come from the segment step; the build
+# only defines them) and the metrics' time spine built after them.
+SEGMENTS = {
+    "customer_segment_history",
+    "customer_segment_profiles",
+    "customer_segment_runs",
+    "customer_segments",
+}
+SELECTED = {
+    CHANGED,
+    "customer_features",
+    "customer_features_snapshot",
+    "monitoring_mart_volumes",
+    "customer_features_builds",
+    *SEGMENTS,
+    "metricflow_time_spine",
+}
 PROJECT_PARTS = ["dbt_project.yml", "models", "macros", "seeds", "snapshots", "analyses", "docs"]
 
 

@@ -1,9 +1,16 @@
 """`customer-mart upload` against moto's S3 and Glue: the layout the Glue tables expect, the
-errors a user can fix, stale objects, the catalog check and the crawler start."""
+errors a user can fix, stale objects, the catalog check and the crawler start; files Spectrum
+would refuse refused before anything is written (the bucket byte for byte as it was), CSV and
+BigQuery's .csv.gz converted into Parquet of the Glue types with every value exact, and
+`--convert-types` for loosely typed Parquet."""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import gzip
 import io
+import re
 from pathlib import Path
 
 import boto3
@@ -13,8 +20,8 @@ import pyarrow.parquet as pq
 import pytest
 from moto import mock_aws
 
-from customer_mart import cli
-from customer_mart.schema import COLUMNS, TABLES, arrow_schema
+from customer_mart import cli, spectrum
+from customer_mart.schema import COLUMNS, CSV_NULLS, FLOAT64, INT64, TABLES, TIMESTAMP, arrow_schema
 from customer_mart.upload import (
     GLUE_TYPES,
     UploadError,
@@ -31,6 +38,7 @@ BUCKET = "customer-mart-raw-test"
 PREFIX = "thelook/raw"
 DATABASE = "thelook_raw"
 INFRA_DIR = Path(__file__).resolve().parents[2] / "infra"
+OFFICIAL_SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "official-sample-3k"
 
 
 def _write_table(folder: Path, table: str, rows: int, name: str | None = None) -> Path:
@@ -158,7 +166,7 @@ def test_an_empty_prefix_puts_tables_at_the_bucket_root(raw_dir: Path, s3) -> No
     assert "users/users-000000000000.parquet" in _keys(s3)
 
 
-def test_csv_folders_are_uploaded_as_they_are(tmp_path: Path, s3) -> None:
+def test_csv_folders_are_sent_as_parquet_of_the_glue_types(tmp_path: Path, s3) -> None:
     raw = tmp_path / "raw"
     for table in TABLES:
         (raw / table).mkdir(parents=True)
@@ -166,7 +174,12 @@ def test_csv_folders_are_uploaded_as_they_are(tmp_path: Path, s3) -> None:
         (raw / table / f"{table}-000000000000.csv").write_text(f"{header}\n1{',' * header.count(',')}\n")
     result = upload_raw(raw, BUCKET, PREFIX, region=REGION)
     assert result.formats == dict.fromkeys(TABLES, "csv")
-    assert f"{PREFIX}/products/products-000000000000.csv" in _keys(s3)
+    assert result.converted == dict.fromkeys(TABLES, 1)
+    assert _keys(s3) == sorted(f"{PREFIX}/{t}/{t}-000000000000.parquet" for t in TABLES)
+    body = s3.get_object(Bucket=BUCKET, Key=f"{PREFIX}/products/products-000000000000.parquet")["Body"].read()
+    products = pq.read_table(io.BytesIO(body))
+    assert products.schema.equals(arrow_schema("products"))
+    assert products.column("id").to_pylist() == [1]
 
 
 # --- errors a user can fix -------------------------------------------------------------------
@@ -295,7 +308,7 @@ def test_terraform_glue_tables_describe_the_upload(
         ]
     )
     assert status == 0, capsys.readouterr().err
-    assert f"Glue database {DATABASE}: all 7 tables match" in capsys.readouterr().out
+    assert f"Glue database {DATABASE}: all 7 tables describe the upload" in capsys.readouterr().out
 
 
 def test_catalog_check_reports_a_wrong_type_a_missing_table_and_a_wrong_location(glue) -> None:
@@ -325,11 +338,24 @@ def test_catalog_check_reports_a_wrong_type_a_missing_table_and_a_wrong_location
     assert any("users: location is" in p and "elsewhere" in p for p in problems)
 
 
-def test_catalog_check_reports_csv_files_under_parquet_tables(glue) -> None:
+def test_catalog_check_reports_a_table_that_does_not_read_parquet(glue) -> None:
     _create_glue_tables(glue, {t: expected_glue_columns(t) for t in TABLES})
-    problems = check_glue_tables(DATABASE, BUCKET, PREFIX, file_format="csv", region=REGION)
-    assert len(problems) == len(TABLES)
-    assert all("ParquetHiveSerDe" in p or "parquethiveserde" in p for p in problems)
+    glue.update_table(
+        DatabaseName=DATABASE,
+        TableInput={
+            "Name": "orders",
+            "StorageDescriptor": {
+                "Columns": [{"Name": n, "Type": t} for n, t in expected_glue_columns("orders")],
+                "Location": f"s3://{BUCKET}/{PREFIX}/orders/",
+                "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.serde2.OpenCSVSerde"},
+            },
+        },
+    )
+    problems = check_glue_tables(DATABASE, BUCKET, PREFIX, region=REGION)
+    assert problems == [
+        f"{DATABASE}.orders: reads with org.apache.hadoop.hive.serde2.opencsvserde, "
+        "but the upload writes Parquet"
+    ]
 
 
 def test_glue_types_cover_every_contract_type() -> None:
@@ -381,19 +407,21 @@ def test_a_truncated_parquet_file_is_refused_before_anything_is_sent(
     status = cli.main(["upload", "--raw-dir", str(raw_dir), "--bucket", BUCKET, "--prefix", PREFIX])
     assert status == 2
     err = capsys.readouterr().err
-    assert f"raw table orders: file {broken} is not a complete Parquet file" in err
+    assert f"raw table orders: File '{broken}' is not a complete Parquet file" in err
     assert "Traceback" not in err
     assert _keys(s3) == []
 
 
 def test_a_file_that_is_not_parquet_or_lacks_a_contract_column_is_refused(raw_dir: Path, s3) -> None:
     (raw_dir / "users" / "users-000000000000.parquet").write_text("id,name\n1,x\n")
-    with pytest.raises(UploadError, match="raw table users: file .* is not a complete Parquet file"):
+    with pytest.raises(UploadError, match="raw table users: File '.*' is not a complete Parquet file"):
         upload_raw(raw_dir, BUCKET, PREFIX, region=REGION)
     users = raw_dir / "users" / "users-000000000000.parquet"
     pq.write_table(pa.table({"id": pa.array([1], pa.int64())}), users)
-    with pytest.raises(UploadError, match="raw table users: file .* lacks the column\\(s\\) first_name"):
-        upload_raw(raw_dir, BUCKET, PREFIX, region=REGION)
+    with pytest.raises(
+        UploadError, match="column 'first_name'. Column type: VARCHAR, Parquet schema: \\(no such"
+    ):
+        upload_raw(raw_dir, BUCKET, PREFIX, region=REGION, convert_types=True)
     assert _keys(s3) == []
 
 
@@ -404,7 +432,7 @@ def test_a_csv_header_without_a_contract_column_is_refused(tmp_path: Path, s3) -
         header = ",".join(name for name, _ in COLUMNS[table] if name != "created_at")
         (raw / table / f"{table}.csv").write_text(header + "\n")
     with pytest.raises(
-        UploadError, match="raw table users: file .*users.csv has no column created_at in its header"
+        UploadError, match="raw table users: file .*users.csv: has no column created_at in its header"
     ):
         upload_raw(raw, BUCKET, PREFIX, region=REGION)
 
@@ -436,7 +464,7 @@ def test_nested_hive_and_gzip_layouts_keep_their_paths_under_the_table(raw_dir: 
         f"{PREFIX}/events/dt=2026-11-21/part-0.parquet",
     ]
     assert result.keys["distribution_centers"] == [
-        f"{PREFIX}/distribution_centers/distribution_centers-000000000000.csv.gz"
+        f"{PREFIX}/distribution_centers/distribution_centers-000000000000.parquet"
     ]
     assert result.formats["distribution_centers"] == "csv"
     assert not [key for key in _keys(s3) if "_staging" in key or key.endswith("_SUCCESS")]
@@ -567,3 +595,302 @@ def test_a_hung_endpoint_gives_up_within_the_timeout(
     assert "Traceback" not in err
     assert held  # the server did accept: the client waited for an answer, not a connection
     assert elapsed < 15
+
+
+# --- Spectrum's rules, decided before anything is written (issue #19 item 6) ------------------
+
+
+def _upload_cli(raw_dir: Path, *flags: str) -> int:
+    return cli.main(
+        [
+            "upload",
+            "--raw-dir",
+            str(raw_dir),
+            "--bucket",
+            BUCKET,
+            "--prefix",
+            PREFIX,
+            "--region",
+            REGION,
+            *flags,
+        ]
+    )
+
+
+def _last_weeks_upload(raw_dir: Path, s3) -> dict[str, bytes]:
+    """A bucket as last week left it: an upload, and a shard --delete-stale would delete."""
+    upload_raw(raw_dir, BUCKET, PREFIX, region=REGION)
+    s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/users/users-000000000009.parquet", Body=b"old shard")
+    return _contents(s3)
+
+
+def _pandas_users(raw_dir: Path, ages: list) -> Path:
+    """The users file rewritten by pandas with these ages: an integer column with a NULL is a
+    float64 column in pandas, and pandas writes it as DOUBLE."""
+    users = raw_dir / "users" / "users-000000000000.parquet"
+    frame = pq.read_table(users).to_pandas()
+    frame["age"] = ages
+    frame.to_parquet(users, index=False)
+    return users
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [[], ["--delete-stale"], ["--delete-stale", "--glue-database", DATABASE]],
+    ids=["plain", "delete-stale", "delete-stale-and-glue"],
+)
+def test_a_double_stored_integer_column_is_refused_and_the_bucket_left_as_it_was(
+    raw_dir: Path, s3, glue, capsys: pytest.CaptureFixture, flags: list[str]
+) -> None:
+    _create_glue_tables(glue, _terraform_raw_tables())
+    before = _last_weeks_upload(raw_dir, s3)
+    users = _pandas_users(raw_dir, [30, None, 41])
+    assert pq.read_schema(users).field("age").type == pa.float64()
+
+    status = _upload_cli(raw_dir, *flags)
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert (
+        f"raw table users: File '{users}' has an incompatible Parquet schema for column 'age'. "
+        "Column type: BIGINT, Parquet schema: optional double age" in err
+    )
+    assert "refused before anything was written" in err and "--convert-types" in err
+    assert _contents(s3) == before  # every object, byte for byte; no staging left either
+
+
+def test_convert_types_rewrites_loosely_typed_parquet_and_refuses_a_value_that_would_change(
+    raw_dir: Path, s3, tmp_path: Path
+) -> None:
+    users = _pandas_users(raw_dir, [30, None, 41])
+    frame = pq.read_table(users).to_pandas()
+    frame["created_at"] = [dt.datetime(2024, 1, 5, 10, 11, 12, 345678, tzinfo=dt.UTC), None, None]
+    frame["user_geom"] = "POINT(1 2)"  # a BigQuery GEOGRAPHY column as text, beyond the contract
+    frame[list(reversed(frame.columns))].to_parquet(users, index=False)  # and the columns reversed
+
+    result = upload_raw(raw_dir, BUCKET, PREFIX, region=REGION, convert_types=True)
+
+    assert result.converted == {**dict.fromkeys(TABLES, 0), "users": 1}
+    local = tmp_path / "users.parquet"
+    local.write_bytes(
+        s3.get_object(Bucket=BUCKET, Key=f"{PREFIX}/users/users-000000000000.parquet")["Body"].read()
+    )
+    assert spectrum.parquet_mismatches(local, expected_glue_columns("users")) == []
+    uploaded = pq.read_table(local)
+    assert uploaded.schema.equals(arrow_schema("users"))
+    assert uploaded.column("age").to_pylist() == [30, None, 41]
+    assert uploaded.column("created_at")[0].as_py() == dt.datetime(
+        2024, 1, 5, 10, 11, 12, 345678, tzinfo=dt.UTC
+    )
+
+    before = _contents(s3)
+    _pandas_users(raw_dir, [30.5, None, 41])
+    with pytest.raises(
+        UploadError, match=r"column age \(INT64\) holds a number with a fraction.*such as 30.5"
+    ):
+        upload_raw(raw_dir, BUCKET, PREFIX, region=REGION, convert_types=True)
+    assert _contents(s3) == before
+
+
+def _csv_cell(kind: str, row: int) -> str:
+    return {INT64: str(row), FLOAT64: f"{row}.5", TIMESTAMP: f"2024-01-0{row} 10:11:12 UTC"}.get(
+        kind, f"x{row}"
+    )
+
+
+@pytest.fixture
+def csv_raw_dir(tmp_path: Path) -> Path:
+    """A CSV export of every table: a header and two rows of valid values."""
+    raw = tmp_path / "csv-raw"
+    for table in TABLES:
+        (raw / table).mkdir(parents=True)
+        rows = [[name for name, _ in COLUMNS[table]]]
+        rows += [[_csv_cell(kind, row) for _, kind in COLUMNS[table]] for row in (1, 2)]
+        with (raw / table / f"{table}-000000000000.csv").open("w", newline="") as handle:
+            csv.writer(handle).writerows(rows)
+    return raw
+
+
+def _plant(raw: Path, table: str, column: str, value: str) -> Path:
+    path = raw / table / f"{table}-000000000000.csv"
+    rows = list(csv.reader(path.open(newline="")))
+    rows[2][rows[0].index(column)] = value
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "reason"),
+    [
+        ("orders", "num_of_item", "abc", "text that is not an integer"),
+        ("orders", "num_of_item", "2.5", "text that is not an integer"),
+        ("orders", "user_id", "99999999999999999999", "an integer beyond INT64"),
+        ("products", "cost", "n/a", "text that is not a number"),
+        ("orders", "created_at", "2024-13-01 10:00:00", "text that is not a timestamp"),
+        ("orders", "created_at", "2024-01-05 10:11:12.1234567 UTC", "text that is not a timestamp"),
+        ("orders", "created_at", "2024-01-05", "text that is not a timestamp"),
+    ],
+    ids=[
+        "text-in-integer",
+        "fraction-in-integer",
+        "beyond-int64",
+        "text-in-double",
+        "no-such-month",
+        "below-microsecond",
+        "date-only",
+    ],
+)
+def test_a_csv_value_that_does_not_convert_exactly_is_refused_before_anything_is_written(
+    csv_raw_dir: Path, s3, capsys: pytest.CaptureFixture, table: str, column: str, value: str, reason: str
+) -> None:
+    before = _last_weeks_upload(csv_raw_dir, s3)
+    path = _plant(csv_raw_dir, table, column, value)
+
+    status = _upload_cli(csv_raw_dir, "--delete-stale")
+
+    err = capsys.readouterr().err
+    assert status == 2
+    kind = dict(COLUMNS[table])[column]
+    named = f"raw table {table}: file {path}: column {column} ({kind}) holds {reason}"
+    assert re.search(re.escape(named) + r"[^\n]*, such as " + re.escape(repr(value)), err), err
+    assert _contents(s3) == before
+
+
+def test_a_csv_row_with_missing_fields_is_refused_naming_its_line(csv_raw_dir: Path, s3) -> None:
+    path = csv_raw_dir / "orders" / "orders-000000000000.csv"
+    path.write_text(path.read_text() + "3,3,Complete\n")
+    with pytest.raises(
+        UploadError, match=r"file .*orders-000000000000.csv: line 4 has 3 fields for 9 columns"
+    ):
+        upload_raw(csv_raw_dir, BUCKET, PREFIX, region=REGION)
+    assert _keys(s3) == []
+
+
+def test_csv_quirks_convert_to_the_exact_values(csv_raw_dir: Path, s3, tmp_path: Path) -> None:
+    """A UTF-8 byte-order mark, gzip, quoting (commas, line breaks, quoted numbers), the NULL
+    words, spaces around numbers, and the timestamp forms of BigQuery and ISO 8601."""
+    (csv_raw_dir / "users" / "users-000000000000.csv").unlink()
+    # Fields as they stand in the file (CSV-encoded), in contract order: id, first_name, last_name,
+    # email, age, gender, state, street_address, postal_code, city, country, latitude, longitude,
+    # traffic_source, created_at.
+    rows = [
+        [name for name, _ in COLUMNS["users"]],
+        ["1", '"Ann, Jr."', "O'Hara", "a@example.com", '"30"', "F", "null", '"1 Main St\nApt 2"', '"00501"']
+        + ["NULL", "", " 40.5 ", "-73.25", "Search", "2024-01-05 10:11:12.345678 UTC"],
+        ["2", "Bo", "Li", "", "41", "M", "Texas", "x", "75063", "Irving", "United States", "1e1", "-0.5"]
+        + ["Email", "2024-01-05T12:11:12+02:00"],
+        ["3", "Cy", "", "", " 7 ", "M", *[""] * 8, "2024-01-05 10:11:12.1234560 UTC"],
+        ["4", *[""] * 13, '"2024-01-05 10:11"'],
+    ]
+    text = "".join(",".join(row) + "\n" for row in rows)
+    with gzip.open(csv_raw_dir / "users" / "users-000000000000.csv.gz", "wb") as handle:
+        handle.write(b"\xef\xbb\xbf" + text.encode())
+
+    upload_raw(csv_raw_dir, BUCKET, PREFIX, region=REGION)
+
+    local = tmp_path / "users.parquet"
+    local.write_bytes(
+        s3.get_object(Bucket=BUCKET, Key=f"{PREFIX}/users/users-000000000000.parquet")["Body"].read()
+    )
+    users = pq.read_table(local).to_pydict()
+    utc = dt.UTC
+    assert users["id"] == [1, 2, 3, 4]
+    assert users["first_name"] == ["Ann, Jr.", "Bo", "Cy", None]
+    assert users["street_address"] == ["1 Main St\nApt 2", "x", None, None]
+    assert users["postal_code"] == ["00501", "75063", None, None]  # text stays text: no lost zeros
+    assert users["state"][0] is None and users["city"][0] is None and users["country"][0] is None
+    assert users["age"] == [30, 41, 7, None]
+    assert users["latitude"] == [40.5, 10.0, None, None]
+    assert users["created_at"] == [
+        dt.datetime(2024, 1, 5, 10, 11, 12, 345678, tzinfo=utc),
+        dt.datetime(2024, 1, 5, 10, 11, 12, tzinfo=utc),
+        dt.datetime(2024, 1, 5, 10, 11, 12, 123456, tzinfo=utc),
+        dt.datetime(2024, 1, 5, 10, 11, tzinfo=utc),
+    ]
+
+
+def _expected(text: str | None, kind: str):
+    """A source CSV field as the contract reads it, independently of the conversion's code."""
+    if text is None:
+        return None
+    if kind == INT64:
+        return int(text)
+    if kind == FLOAT64:
+        return float(text)
+    if kind == TIMESTAMP:
+        value = dt.datetime.fromisoformat(text.removesuffix(" UTC"))
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return text
+
+
+def test_bigquery_csv_gz_exports_become_parquet_spectrum_reads_with_the_sources_values(
+    s3, tmp_path: Path
+) -> None:
+    """The official 3k sample, as BigQuery exports it (gzip CSV, quoted numbers, empty fields,
+    timestamps with and without microseconds): one Parquet object per export file, of exactly
+    the Glue types, holding the source's values."""
+    result = upload_raw(OFFICIAL_SAMPLE, BUCKET, PREFIX, region=REGION)
+
+    for table in TABLES:
+        assert result.keys[table] == [f"{PREFIX}/{table}/{table}-000000000000.parquet"]
+        local = tmp_path / f"{table}.parquet"
+        local.write_bytes(s3.get_object(Bucket=BUCKET, Key=result.keys[table][0])["Body"].read())
+        assert spectrum.parquet_mismatches(local, expected_glue_columns(table)) == [], table
+        uploaded = pq.read_table(local)
+        with gzip.open(OFFICIAL_SAMPLE / table / f"{table}-000000000000.csv.gz", "rt", newline="") as handle:
+            source = list(csv.DictReader(handle))
+        assert uploaded.num_rows == len(source), table
+        for column, kind in COLUMNS[table]:
+            expected = [_expected(None if row[column] in CSV_NULLS else row[column], kind) for row in source]
+            assert uploaded.column(column).to_pylist() == expected, (table, column)
+    assert set(_keys(s3)) == {key for keys in result.keys.values() for key in keys}
+
+
+def test_a_glue_table_that_does_not_match_is_refused_before_anything_is_written(
+    raw_dir: Path, s3, glue, capsys: pytest.CaptureFixture
+) -> None:
+    columns = _terraform_raw_tables()
+    columns["orders"] = [(n, "string" if n == "num_of_item" else t) for n, t in columns["orders"]]
+    _create_glue_tables(glue, columns)
+    before = _last_weeks_upload(raw_dir, s3)
+    _write_table(raw_dir / "events", "events", rows=4, name="events-000000000002.parquet")  # a new shard
+
+    status = _upload_cli(raw_dir, "--delete-stale", "--glue-database", DATABASE)
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert f"Glue database {DATABASE} does not describe the upload; nothing was written" in err
+    assert (
+        f"{DATABASE}.orders: columns differ from the raw contract (missing or different: num_of_item bigint"
+        in err
+    )
+    assert _contents(s3) == before
+
+
+def test_files_spectrum_skips_are_neither_sent_nor_stale(raw_dir: Path, s3) -> None:
+    """Locally, `_`/`.` names (at any depth) are left out as DuckDB leaves them out. In the bucket,
+    objects Spectrum ignores (`_`, `.`, `#`, `~`) are not part of the table: not stale, never
+    deleted; objects it reads that this upload did not write are, including a CSV file of an
+    older upload and a file in a `_` folder (the documentation is silent on folders)."""
+    (raw_dir / "users" / "_tmp").mkdir()
+    _write_table(raw_dir / "users" / "_tmp", "users", rows=1, name="part-0.parquet")
+    ignored = [f"{PREFIX}/users/{name}" for name in ("_SUCCESS", ".keep", "#notes.parquet", "users.parquet~")]
+    read = [f"{PREFIX}/users/users-000000000000.csv.gz", f"{PREFIX}/users/_archive/users-0.parquet"]
+    for key in ignored + read:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+
+    result = upload_raw(raw_dir, BUCKET, PREFIX, region=REGION, delete_stale=True)
+
+    assert result.keys["users"] == [f"{PREFIX}/users/users-000000000000.parquet"]
+    assert result.deleted == {"users": sorted(read)}
+    assert sorted(_keys(s3, f"{PREFIX}/users/")) == sorted([*ignored, *result.keys["users"]])
+
+
+def test_a_data_file_spectrum_would_skip_is_refused(raw_dir: Path, s3) -> None:
+    _write_table(raw_dir / "orders", "orders", rows=1, name="#orders-000000000001.parquet")
+    with pytest.raises(
+        UploadError, match=r"#orders-000000000001.parquet: Spectrum skips file names starting with"
+    ):
+        upload_raw(raw_dir, BUCKET, PREFIX, region=REGION)
+    assert _keys(s3) == []

@@ -11,6 +11,7 @@ the raw data, and test_end_to_end.py runs them.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -46,6 +47,44 @@ def build(project, check: bool = True, as_of: str = AS_OF, **vars) -> subprocess
     return project.run(*BUILD, vars={"as_of_date": as_of, **vars}, check=check)
 
 
+COUNTED = (
+    "checks_passed",
+    "checks_warned",
+    "checks_failed",
+    "checks_skipped",
+    "nodes_failed",
+    "nodes_skipped",
+)
+
+
+def counts_in_run_results(project) -> dict[str, int]:
+    """The last command's check and node counts, from dbt's own run_results.json, as the on-run-end
+    hook record_build_results is meant to count them."""
+    run = json.loads((project.workdir / "target" / "run_results.json").read_text())
+    counts = dict.fromkeys(COUNTED, 0)
+    checks = {
+        "pass": "checks_passed",
+        "warn": "checks_warned",
+        "fail": "checks_failed",
+        "error": "checks_failed",
+    }
+    for result in run["results"]:
+        kind, status = result["unique_id"].split(".")[0], result["status"]
+        if kind in {"test", "unit_test"}:
+            counts[checks.get(status, "checks_skipped")] += 1
+        elif kind in {"model", "seed", "snapshot", "operation"} and status in {"error", "skipped"}:
+            counts["nodes_failed" if status == "error" else "nodes_skipped"] += 1
+    return {"invocation_id": run["metadata"]["invocation_id"], **counts}
+
+
+def recorded_builds(query) -> list[dict]:
+    """monitoring_build_results, oldest first, as the counts above."""
+    rows = query(
+        f"select invocation_id, {', '.join(COUNTED)} from monitoring_build_results order by run_started_at"
+    )
+    return [{k: (v if k == "invocation_id" else int(v)) for k, v in row.items()} for row in rows]
+
+
 def stopped_by_guard(result: subprocess.CompletedProcess, project, table: str, as_of: str = AS_OF) -> None:
     assert result.returncode != 0
     assert f"raw table {table}: " in result.stdout
@@ -79,7 +118,9 @@ def test_history_and_shrink_guard_on_duckdb(parquet_project):
         "products": 1,
         "users": 2,
     }
+    builds = [counts_in_run_results(project)]
     build(project)  # a rerun on the same data passes and adds a run
+    builds.append(counts_in_run_results(project))
     runs = project.query(
         "select invocation_id, count(*) as tables, min(rows_read) as fewest,"
         " count(previous_rows_read) as compared from monitoring_raw_table_volumes"
@@ -101,6 +142,19 @@ def test_history_and_shrink_guard_on_duckdb(parquet_project):
     result = build(project, check=False)
     stopped_by_guard(result, project, "users")
     assert mart(project) == before
+    # Every build is in the run history with its checks, the stopped one too (on-run-end runs after
+    # a failure); the analysts' view has the builds that wrote the mart, and the last is still in it.
+    builds.append(counts_in_run_results(project))
+    assert builds[0]["checks_passed"] > 100 and builds[0]["checks_failed"] == 0
+    assert builds[2]["checks_failed"] == 1 and builds[2]["nodes_skipped"] > 0
+    assert recorded_builds(project.query) == builds
+    view = project.query(
+        "select invocation_id, as_of_date, customers, checks_passed, checks_failed"
+        " from customer_features_builds order by build_started_at"
+    )
+    assert [row["invocation_id"] for row in view] == [b["invocation_id"] for b in builds[:2]]
+    assert view[-1]["customers"] == len(before) and str(view[-1]["as_of_date"]) == AS_OF
+    assert view[-1]["checks_passed"] == builds[1]["checks_passed"]
 
     # The failed build does not become the reference: still compared with the last good one.
     result = build(project, check=False)
@@ -198,3 +252,9 @@ def test_shrink_guard_on_postgres(postgres_server, dbt_project, small_generated_
         database, "select count(*) as n from customer_mart.monitoring_raw_table_volumes"
     )
     assert history[0]["n"] == 14
+    # The on-run-end hook's rows are committed on PostgreSQL too: both builds, the stopped one failed.
+    recorded = recorded_builds(
+        lambda sql: postgres_server.query(database, sql.replace(" from ", " from customer_mart.", 1))
+    )
+    assert [b["checks_failed"] for b in recorded] == [0, 1]
+    assert recorded[-1] == counts_in_run_results(project)
