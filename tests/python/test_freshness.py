@@ -14,20 +14,24 @@ the raw data (test_end_to_end.py runs them).
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import json
 import math
 import re
 import shlex
 import subprocess
+import sys
 
 import duckdb
 import pytest
-from conftest import BIN_DIR
+from conftest import BIN_DIR, PROJECT_DIR
 from raw_tables import ts, write_raw
 
 WEEK = "2026-06-30"  # the generator's now: the newest rows are the evening before
 TWO_WEEKS_LATER = "2026-07-14"
 BUILD = ("build", "--exclude", "resource_type:unit_test")
 TIMED = ("users", "orders", "order_items", "events", "inventory_items")
+ARTEFACTS = ("run_results.json", "manifest.json")
 MISTYPED = '--vars key "as_of_dat" is not a setting of this project'
 
 
@@ -59,6 +63,14 @@ def stale_message(newest: dict[str, dt.datetime], as_of: str, limit: int = 7) ->
     return lines
 
 
+def report_build():
+    """scripts/report_build.py as a module (the weekly task's reporter)."""
+    scripts = str(PROJECT_DIR / "scripts")
+    if scripts not in sys.path:
+        sys.path.insert(0, scripts)
+    return importlib.import_module("report_build")
+
+
 def plain(text: str) -> str:
     """dbt's output without its colours, and each message line without dbt's time prefix."""
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
@@ -87,6 +99,9 @@ def test_two_weeks_without_new_data_stop_the_build(weekly, small_generated_dir):
     newest = newest_rows(small_generated_dir, TWO_WEEKS_LATER)
     expected = stale_message(newest, TWO_WEEKS_LATER)
     assert len(expected) == len(TIMED)  # every table is two weeks old
+    days = math.ceil(
+        max((dt.datetime.fromisoformat(TWO_WEEKS_LATER) - t).total_seconds() for t in newest.values()) / 86400
+    )
 
     result = project.run(*BUILD, vars={"as_of_date": TWO_WEEKS_LATER}, check=False)
     stdout = plain(result.stdout)
@@ -94,9 +109,6 @@ def test_two_weeks_without_new_data_stop_the_build(weekly, small_generated_dir):
     assert "Failure in test raw_tables_fresh (tests/monitoring/raw_tables_fresh.sql)" in stdout
     for line in expected:
         assert line in stdout, f"{line!r} not in:\n{stdout[-4000:]}"
-    days = math.ceil(
-        max((dt.datetime.fromisoformat(TWO_WEEKS_LATER) - t).total_seconds() for t in newest.values()) / 86400
-    )
     override = f"""--vars '{{as_of_date: "{TWO_WEEKS_LATER}", max_raw_table_age_days: {days}}}'"""
     assert f"to build on these files as they are, rerun with {override}." in stdout
 
@@ -110,6 +122,24 @@ def test_two_weeks_without_new_data_stop_the_build(weekly, small_generated_dir):
     assert (
         project.query("select * from customer_features_snapshot order by user_id, dbt_valid_from") == snapshot
     )
+
+    # The weekly task's alert (scripts/report_build.py), from this build's own run results: every
+    # stale table, and the same override as the task's DBT_VARS (its week is AS_OF_DATE).
+    report = report_build()
+    target = project.workdir / "target"
+    alert = report.failure_message(
+        week=TWO_WEEKS_LATER,
+        step="dbt build",
+        exit_code=result.returncode,
+        summary=report.summarise(*(json.loads((target / f).read_text()) for f in ARTEFACTS)),
+        output=result.stdout,
+        published=None,
+        built=False,
+        log="",
+    )
+    for line in expected:
+        assert line in alert.body, alert.body
+    assert f"AS_OF_DATE={TWO_WEEKS_LATER} and DBT_VARS='{{max_raw_table_age_days: {days}}}'." in alert.body
 
     # The override, exactly as printed, builds the week on these files.
     arguments = shlex.split(override)
