@@ -36,6 +36,7 @@ import pytest
 import redshift_rules
 from conftest import PROJECT_DIR, DbtProject
 from redshift_stand_in import install_shims, read_log
+from test_freshness import newest_rows
 from test_postgres import assert_same_marts, load_with_cli
 from test_redshift_offline import REDSHIFT_ENV
 
@@ -148,6 +149,22 @@ def test_the_build_logs_its_week_and_the_glue_database(rehearsal):
         f" 2026-06-29, raw data: external schema {RAW_SCHEMA}"
         f" over Glue database {REDSHIFT_ENV['GLUE_DATABASE']}"
     ]
+
+
+def test_the_freshness_guard_reads_each_tables_newest_row(rehearsal, small_generated_dir):
+    """The freshness guard ran in both builds and passed, on the newest rows the profiles computed
+    in Redshift SQL: the same instants as read from the files (at or before as_of_date)."""
+    for step in ("build", "incremental"):
+        statuses = {r["unique_id"]: r["status"] for r in rehearsal["results"][step]}
+        assert statuses["test.customer_mart.raw_tables_fresh"] == "pass", step
+    recorded = rehearsal["server"].query(
+        DATABASE,
+        "select distinct table_name, newest_row_at, max_age_days"
+        f" from {MART_SCHEMA}.monitoring_raw_table_volumes where newest_row_at is not null",
+    )
+    expected = newest_rows(small_generated_dir, VARS["as_of_date"])
+    assert {r["table_name"]: r["newest_row_at"] for r in recorded} == expected
+    assert {r["max_age_days"] for r in recorded} == {7}
 
 
 @pytest.mark.parametrize("step", ["build", "incremental"])
