@@ -6,6 +6,10 @@ Called by scripts/weekly_build.sh in the ECS task (infra/ecs.tf sets the environ
         Prints the week to build: AS_OF_DATE when set (a rerun, `aws ecs run-task --overrides`),
         checked to be a real date YYYY-MM-DD no later than today, else today in
         SCHEDULE_TIMEZONE (the schedule's day). A bad value exits 2 with a message naming it.
+    report_build.py vars
+        Prints the --vars of the task's dbt build: DBT_VARS when set (a rerun that overrides a
+        setting, such as the `--vars` a guard's message gives), checked to be a YAML mapping
+        without as_of_date (AS_OF_DATE sets the week); else nothing. dbt checks each key and value.
     report_build.py failed --step STEP --exit-code N --output FILE [--dbt-step] [--run-results FILE]
                            [--manifest FILE] [--published] [--built]
         The failure message to $ALERTS_TOPIC_ARN: the step and its exit code; from run_results.json
@@ -50,6 +54,11 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 ERROR_HEADING = re.compile(r"^(Database|Compilation|Runtime|Parsing|Dependency|Internal) Error\b")
 # A message lists at most this many nodes of a kind; the rest are counted.
 LISTED = 15
+# A failed node's message shows at most this many lines after its first.
+MESSAGE_LINES = 8
+# The rerun a guard's message gives (macros/settings/rerun_vars.sql).
+RERUN_VARS = re.compile(r"rerun with --vars '(\{.*?\})'")
+AS_OF_VAR = re.compile(r'as_of_date: "[0-9-]*"(, )?')  # then ", }" closes the mapping
 SUBJECT_LENGTH = 100  # SNS's limit for an e-mail subject
 
 
@@ -104,6 +113,31 @@ def as_of_date(env: Mapping[str, str], now: datetime | None = None) -> date:
             f" week that has already come; {allowed}"
         )
     return value
+
+
+def task_vars(env: Mapping[str, str]) -> str:
+    """DBT_VARS, checked to be what `dbt build --vars` takes (a YAML mapping), or "" when unset.
+    The keys and values are dbt's to check (check_settings refuses an unknown key and a bad value,
+    naming them); as_of_date is refused here, so that AS_OF_DATE alone names the task's week."""
+    raw = env.get("DBT_VARS", "").strip()
+    if not raw:
+        return ""
+    import yaml
+
+    example = "such as {max_raw_table_age_days: 16}, as a failure message gives it"
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as error:
+        first = str(error).splitlines()[0]
+        raise ReportError(f"DBT_VARS is {raw!r}: not YAML ({first}); write a mapping {example}") from None
+    if not isinstance(value, dict) or not value:
+        raise ReportError(f"DBT_VARS is {raw!r}: not a mapping of settings; write one {example}")
+    if "as_of_date" in value:
+        raise ReportError(
+            f"DBT_VARS is {raw!r}: it sets as_of_date; set the week with AS_OF_DATE instead, and leave"
+            " as_of_date out of DBT_VARS"
+        )
+    return raw
 
 
 # --- what run_results.json says ---------------------------------------------------------------
@@ -177,9 +211,24 @@ def summarise(run_results: dict, manifest: dict | None) -> Summary:
     return summary
 
 
+def further_lines(message: str) -> list[str]:
+    """The lines of a project's own error after the one first_error_line shows (a guard names
+    each table it stopped on, then what to do), without dbt's "> in macro" trail and the
+    compiled code's path; at most MESSAGE_LINES of them."""
+    lines = [ANSI.sub("", line).strip() for line in message.splitlines()]
+    lines = [line for line in lines if line and not line.startswith((">", "compiled code at "))]
+    shown = 2 if lines and ERROR_HEADING.match(lines[0]) else 1
+    rest = lines[shown:]
+    if len(rest) > MESSAGE_LINES:
+        rest = [*rest[: MESSAGE_LINES - 1], f"... and {len(rest) - MESSAGE_LINES + 1} more line(s)"]
+    return rest
+
+
 def describe(node: Node) -> str:
     rows = f" ({node.failures:,} row{'s' if node.failures != 1 else ''})" if node.failures else ""
     line = f"- {node.kind} {node.name}{rows}: {first_error_line(node.message) or node.status}"
+    for more in further_lines(node.message):
+        line += f"\n  {more}"
     if node.description:
         line += f"\n  What it checks: {node.description}"
     if node.path:
@@ -284,6 +333,18 @@ def failure_message(
         f"Once fixed, rerun this week: the task with AS_OF_DATE={week} (the command is in"
         ' infra/README.md, "Rerun a week").',
     ]
+    failed = summary.failed if summary else []
+    # The task's week is AS_OF_DATE: a message's as_of_date (from a build given --vars) is left out.
+    overrides = [
+        AS_OF_VAR.sub("", m.group(1)).replace(", }", "}")
+        for n in failed
+        for m in RERUN_VARS.finditer(n.message)
+    ]
+    if overrides:
+        lines.append(
+            f"To build this week on the data as it is, as a message above offers: the task with"
+            f" AS_OF_DATE={week} and DBT_VARS='{overrides[0]}'."
+        )
     what = f"'{step}' failed after the build" if built else "weekly build FAILED"
     return Message(subject(f"customer-mart: {what} (as_of_date {week})"), "\n".join(lines))
 
@@ -411,6 +472,7 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, aws
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("as-of-date")
+    commands.add_parser("vars")
     failed = commands.add_parser("failed")
     failed.add_argument("--step", required=True)
     failed.add_argument("--exit-code", type=int, required=True)
@@ -429,6 +491,9 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, aws
     try:
         if args.command == "as-of-date":
             print(as_of_date(env).isoformat())
+            return 0
+        if args.command == "vars":
+            print(task_vars(env))
             return 0
         topic = setting(env, "ALERTS_TOPIC_ARN", TOPIC_ARN)
         week = env.get("AS_OF_DATE", "").strip() or "(not set)"

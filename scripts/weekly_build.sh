@@ -2,9 +2,13 @@
 # The weekly ECS task (the image's ENTRYPOINT; infra/ecs.tf sets the environment):
 #   1. the week: AS_OF_DATE when set (a rerun: `aws ecs run-task --overrides`, infra/README.md),
 #      checked before dbt starts, else the schedule's day (today in SCHEDULE_TIMEZONE); exported,
-#      so every dbt command of the task builds that one as_of_date
+#      so every dbt command of the task builds that one as_of_date; and DBT_VARS when set (a rerun
+#      that overrides a setting with the --vars a failure message gives), checked to be a YAML
+#      mapping without as_of_date, passed to dbt build as --vars (dbt checks each key and value)
 #   2. dbt run-operation create_spectrum_schema   the external schema over the Glue database
-#   3. dbt build --target redshift                 every model, seed, snapshot, data and unit test
+#   3. dbt build --target redshift                 every model, seed, snapshot, data and unit test,
+#                                                   the raw-table guards (freshness against as_of_date,
+#                                                   volumes) before the mart is replaced
 #   4. publish the build's manifest.json and run_results.json to
 #      s3://$ARTIFACTS_BUCKET/$ARTIFACTS_PREFIX/ (the production state slim CI defers to)
 #   5. dbt run-operation build_status (the run history's latest build), dbt docs generate --static,
@@ -99,6 +103,7 @@ dbt_step() {
 }
 
 week() { "$python" "$here/report_build.py" as-of-date >"$work/as_of_date"; }
+build_vars() { "$python" "$here/report_build.py" vars >"$work/vars"; }
 build_status() {
     dbt --quiet run-operation build_status --target redshift >"$state/build_status.json" || {
         code=$?
@@ -111,9 +116,16 @@ step "checking AS_OF_DATE" week
 AS_OF_DATE=$(cat "$work/as_of_date")
 export AS_OF_DATE
 echo "==> as_of_date $AS_OF_DATE"
+step "checking DBT_VARS" build_vars
+vars=$(cat "$work/vars")
 
 dbt_step "dbt run-operation create_spectrum_schema" dbt run-operation create_spectrum_schema --target redshift
-dbt_step "dbt build" dbt build --target redshift
+if [ -n "$vars" ]; then
+    echo "==> dbt build --vars $vars"
+    dbt_step "dbt build" dbt build --target redshift --vars "$vars"
+else
+    dbt_step "dbt build" dbt build --target redshift
+fi
 built=yes
 
 # Later dbt commands rewrite the target folder's manifest and run results: keep the build's.

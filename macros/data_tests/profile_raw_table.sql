@@ -24,6 +24,11 @@
     conflicting version; the first is the version staging keeps. One sort replaces the distinct
     counts and the ranking a check each would need.
 
+    With a created_at column: newest_created_at, the latest raw created_at at or before
+    as_of_date (rows after it are left out, so a rerun of an old week on today's files sees that
+    week's data), which the freshness guard (models/monitoring/) compares with as_of_date; per
+    key or per file, so read it with max() over the profile's rows.
+
     Counts over raw rows (every row, NULL keys included): rows_read, rows_with_null_key, each
     row check, and with_oversized_text (rows with a text value longer than its size in the raw
     contract). Over rows with a key: duplicate_rows, conflicting_versions. Over the kept version
@@ -156,6 +161,12 @@ rows_checked as (
     {%- do counts.update({'created_in_the_future': 'coalesce(sum(kept_in_the_future), 0)'}) -%}
 {%- endif -%}
 {%- do counts.update({'conflicting_versions': 'coalesce(sum(conflicting_version), 0)'}) %}
+{#- Not a count: the latest time, NULL in the row of the rows cut short. -#}
+{%- set newest = {} -%}
+{%- if has_created_at -%}
+    {%- do newest.update({'newest_created_at':
+        "max(case when created_at <= cast('" ~ feature_window().end ~ "' as timestamp) then created_at end)"}) -%}
+{%- endif %}
 
 profile as (
 
@@ -170,6 +181,9 @@ profile as (
         max(file_size) as file_size,
         {{ fingerprint_sum('row_fingerprint') }} as file_signature,
         {%- endif %}
+        {%- for name, aggregate in newest.items() %}
+        {{ aggregate }} as {{ name }},
+        {%- endfor %}
         {%- for name, aggregate in counts.items() %}
         {{ aggregate }} as {{ name }}{{ ',' if not loop.last }}
         {%- endfor %}
@@ -217,6 +231,9 @@ final as (
         cast(null as {{ dbt.type_bigint() }}) as file_size,
         cast(null as {{ type_text() }}) as file_signature,
         {%- endif %}
+        {%- for name in newest %}
+        cast(null as timestamp) as {{ name }},
+        {%- endfor %}
         {%- for name in counts %}
         0 as {{ name }},
         {%- endfor %}

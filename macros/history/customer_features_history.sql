@@ -21,7 +21,10 @@
     {%- if execute -%}
         {%- set selected = 'snapshot.customer_mart.customer_features_snapshot' in selected_resources -%}
         {%- set history = customer_features_history_relation() -%}
-        {%- if (selected or model is defined) and history is not none -%}
+        {#- In an on-run-start hook `model` is the hook itself (an operation): only the snapshot's
+            own pre-hook counts as the snapshot running. -#}
+        {%- set in_snapshot = model is defined and model.resource_type == 'snapshot' -%}
+        {%- if (selected or in_snapshot) and history is not none -%}
             {%- set as_of = feature_window().end -%}
             {%- set later = run_query(
                 'select cast(max(week) as ' ~ dbt.type_string() ~ ') from ('

@@ -1,14 +1,18 @@
 {#-
-    on-run-start, on every target: reads each setting through its macro, which stops the run with
-    a message naming the setting, the value and what is allowed; so a bad setting fails before
-    any model, test or raw file is touched. DuckDB's own settings (DUCKDB_THREADS,
+    on-run-start, on every target: refuses a --vars key the project does not read (check_vars),
+    then reads each setting through its macro, which stops the run with a message naming the
+    setting, the value and what is allowed; so a bad setting fails before any model, test or raw
+    file is touched. DuckDB's own settings (DUCKDB_THREADS,
     DUCKDB_MEMORY_LIMIT) are checked earlier, where the profile is rendered (profiles.yml.example).
 -#}
 {% macro check_settings() -%}
     {%- if execute -%}
+        {#- First the --vars keys: a mistyped name would otherwise leave its setting at the default. -#}
+        {%- do check_vars() -%}
         {%- do as_of_date() -%}
         {%- do profit_level_thresholds() -%}
         {%- do volume_guard_settings() -%}
+        {%- do max_raw_table_age_days() -%}
         {#- The sources' schema (source YAML cannot call macros) must be what raw_schema reads. -#}
         {%- set schema = raw_schema() -%}
         {%- for source in graph.sources.values() if source.source_name == 'thelook' and source.schema != schema -%}
@@ -22,13 +26,15 @@
             {%- do raw_data_dir() -%}
         {%- endif -%}
         {%- set group = analysts_group() -%}
-        {#- The marts' +grants expression (dbt_project.yml) cannot call this macro: hold it to it. -#}
+        {#- The +grants expressions of the marts and the snapshot (dbt_project.yml) cannot call this
+            macro: hold them to it. -#}
         {%- if target.type == 'redshift' -%}
             {%- set expected = {'select': ['group:' ~ group]} if group else {} -%}
-            {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.fqn[1] == 'marts' -%}
+            {%- for node in graph.nodes.values()
+                if (node.resource_type == 'model' and node.fqn[1] == 'marts') or node.resource_type == 'snapshot' -%}
                 {%- if (node.config.grants or {}) != expected -%}
                     {{ exceptions.raise_compiler_error(
-                        "model " ~ node.name ~ " grants " ~ node.config.grants ~ ", but analysts_group gives "
+                        node.resource_type ~ " " ~ node.name ~ " grants " ~ node.config.grants ~ ", but analysts_group gives "
                         ~ expected ~ ": the +grants expression in dbt_project.yml must read var analysts_group as the macro does"
                     ) }}
                 {%- endif -%}

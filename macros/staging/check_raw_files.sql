@@ -13,9 +13,11 @@
 
 {% macro duckdb__check_raw_files() -%}
     {%- if execute -%}
-        {%- set has_footer_check = run_query(
-            "select count(*) from duckdb_functions() where function_name = 'parquet_file_is_complete'"
-        ).columns[0].values()[0] > 0 -%}
+        {%- set plugin_functions = run_query(
+            "select function_name from duckdb_functions()"
+            ~ " where function_name in ('parquet_file_is_complete', 'csv_header')"
+        ).columns[0].values() -%}
+        {%- set has_footer_check = 'parquet_file_is_complete' in plugin_functions -%}
         {%- for table, expected in raw_columns().items() -%}
             {#- Lists the files and decides the format, or stops naming the folder. -#}
             {%- set raw = raw_table_files(table) -%}
@@ -39,10 +41,49 @@
                     ) }}
                 {%- endif -%}
             {%- endif -%}
+            {#- Each file's columns in one query per table, not one per file (thousands of shards):
+                Parquet from the footers (parquet_schema, whose flattened tree is walked for the
+                top-level names); CSV from the header rows, a few bytes each (csv_header, the
+                profile's plugin). A CSV file csv_header cannot read, and every file without the
+                plugin, is read as the sources read it (raw_reader: one place for the read options). -#}
+            {%- set headers = {} -%}
+            {%- if raw.format == 'parquet' -%}
+                {%- set walk = namespace(file=none, open=[]) -%}
+                {%- for file, name, children in run_query(
+                    "select file_name, name, coalesce(num_children, 0) from parquet_schema(" ~ sql_string_list(files) ~ ")"
+                    ~ " order by file_name, column_id"
+                ).rows -%}
+                    {%- if file != walk.file -%}
+                        {#- The root: its children are the top-level columns. -#}
+                        {%- set walk.file, walk.open = file, [children] -%}
+                        {%- do headers.update({file: []}) -%}
+                    {%- else -%}
+                        {%- if walk.open | length == 1 -%}
+                            {%- do headers[file].append(name) -%}
+                        {%- endif -%}
+                        {%- set walk.open = walk.open[:-1] + [walk.open[-1] - 1] + ([children] if children > 0 else []) -%}
+                        {%- for _ in range(walk.open | length) if walk.open | length > 1 and walk.open[-1] == 0 -%}
+                            {%- set walk.open = walk.open[:-1] -%}
+                        {%- endfor -%}
+                    {%- endif -%}
+                {%- endfor -%}
+            {%- elif 'csv_header' in plugin_functions -%}
+                {%- for file, name, position in run_query(
+                    "select file, unnest(header), generate_subscripts(header, 1) as position"
+                    ~ " from (select file, csv_header(file) as header"
+                    ~ " from unnest(" ~ sql_string_list(files) ~ ") as listed(file)) as headers"
+                    ~ " order by file, position"
+                ).rows -%}
+                    {%- do headers.update({file: headers.get(file, []) + [name]}) -%}
+                {%- endfor -%}
+            {%- endif -%}
             {%- for file in files -%}
-                {#- Read as the sources read it (raw_reader: one place for the read options). -#}
-                {%- set reader = raw_reader(table, files=[file]) -%}
-                {%- set found = run_query("describe select * from " ~ reader).columns[0].values() | list -%}
+                {%- if file in headers -%}
+                    {%- set found = headers[file] -%}
+                {%- else -%}
+                    {%- set reader = raw_reader(table, files=[file]) -%}
+                    {%- set found = run_query("describe select * from " ~ reader).columns[0].values() | list -%}
+                {%- endif -%}
                 {%- set missing = expected | reject('in', found) | list -%}
                 {%- if missing | length > 0 -%}
                     {{ exceptions.raise_compiler_error(

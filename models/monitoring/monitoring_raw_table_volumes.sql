@@ -1,13 +1,17 @@
 -- The run history of the raw tables: one row per raw table per build, appended, never refreshed.
 -- Each row carries the rows the last successful build read (the last build whose mart was
--- written, in monitoring_mart_volumes), which the guard compares with.
+-- written, in monitoring_mart_volumes), which the volume guard compares with, and the table's
+-- newest row at or before as_of_date, which the freshness guard compares with as_of_date.
+-- Columns added later are appended to an existing history (on_schema_change).
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    on_schema_change='append_new_columns',
     full_refresh=false,
 ) }}
 
 {%- set settings = volume_guard_settings() -%}
+{%- set max_age_days = max_raw_table_age_days() -%}
 {%- set mart_history = none -%}
 {%- if execute and flags.WHICH in ['build', 'run'] -%}
     {%- set mart_history = adapter.get_relation(this.database, this.schema, 'monitoring_mart_volumes') -%}
@@ -21,7 +25,14 @@ with
 
         select
             '{{ table }}' as table_name,
-            sum(rows_read) as rows_read
+            sum(rows_read) as rows_read,
+            {%- if 'created_at' in raw_columns()[table] %}
+                max(newest_created_at) as newest_row_at,
+                {{ max_age_days if max_age_days is not none else 'cast(null as integer)' }} as max_age_days
+            {%- else %}
+                cast(null as timestamp) as newest_row_at,
+                cast(null as integer) as max_age_days
+            {%- endif %}
         from {{ ref('profile_thelook__' ~ table) }}
 
     ),
@@ -86,7 +97,9 @@ final as (
         cast(previous.rows_read as {{ dbt.type_bigint() }}) as previous_rows_read,
         previous.run_started_at as previous_run_started_at,
         previous.as_of_date as previous_as_of_date,
-        cast({{ settings.max_raw_table_shrink }} as double precision) as max_shrink
+        cast({{ settings.max_raw_table_shrink }} as double precision) as max_shrink,
+        cast(rows_read.newest_row_at as timestamp) as newest_row_at,
+        cast(rows_read.max_age_days as integer) as max_age_days
     from rows_read
     left join previous
         on rows_read.table_name = previous.table_name

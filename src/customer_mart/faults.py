@@ -333,6 +333,57 @@ def _negative_price(data: _Dataset, row: dict[str, Any], number: int) -> dict[st
     return row | {"sale_price": data.put_number(-abs(data.number(row["sale_price"]) or 1.0))}
 
 
+# Amounts no mart column can hold, each as a float (Parquet) and as an export writes it (CSV).
+_IMPOSSIBLE_AMOUNTS = [
+    (float("inf"), "Infinity"),
+    (float("-inf"), "-Infinity"),
+    (float("nan"), "NaN"),
+    (1e15, "1e15"),
+    (-2.5e10, "-25000000000"),
+]
+
+
+def _impossible_amount(data: _Dataset, number: int) -> Any:
+    value, spelled = _IMPOSSIBLE_AMOUNTS[number % len(_IMPOSSIBLE_AMOUNTS)]
+    return spelled if data.text else value
+
+
+def _impossible_price(data: _Dataset, row: dict[str, Any], number: int) -> dict[str, Any]:
+    return row | {"sale_price": _impossible_amount(data, number)}
+
+
+def _impossible_costs(data: _Dataset, count: int) -> Fault:
+    """The cost of the stock unit sold in one order item of each picked user: an amount no mart
+    column can hold. Only stock units sold once, and listed once, so that no other user's
+    gross profit moves."""
+    items = data.tables["order_items"].base
+    sold: dict[int | None, int] = {}
+    for value in items.column("inventory_item_id").to_pylist():
+        sold[data.integer(value)] = sold.get(data.integer(value), 0) + 1
+    stock: dict[int | None, list[int]] = {}
+    for index, value in enumerate(data.tables["inventory_items"].base.column("id").to_pylist()):
+        stock.setdefault(data.integer(value), []).append(index)
+    users: list[int] = []
+    while len(users) < count:
+        (user_id,) = data.pick_users(1, having="order_items")
+        unit = data.integer(
+            data.tables["order_items"].row(data.pick_row("order_items", user_id))["inventory_item_id"]
+        )
+        if unit is None or sold.get(unit) != 1 or len(stock.get(unit, [])) != 1:
+            continue
+        index = stock[unit][0]
+        row = data.tables["inventory_items"].row(index)
+        data.tables["inventory_items"].replace(index, row | {"cost": _impossible_amount(data, len(users))})
+        users.append(user_id)
+    return Fault(
+        "inventory_items",
+        "a stock unit's cost not an amount (infinite, NaN, 1e15 or beyond -10 billion)",
+        count,
+        {"warn_inventory_items_with_out_of_range_cost": count},
+        sorted(users),
+    )
+
+
 def _with_offset(data: _Dataset, row: dict[str, Any], number: int) -> dict[str, Any]:
     """The same instant, written in another time zone: staging must land on the same UTC time."""
     hours, minutes = [(2, 0), (-5, 0), (5, 30), (9, 0)][number % 4]
@@ -444,6 +495,13 @@ FAULTS: dict[str, FaultMaker] = {
     "order_items.negative_sale_price": _edit_rows(
         "order_items", "warn_order_items_with_negative_sale_price", "sale price below zero", _negative_price
     ),
+    "order_items.impossible_sale_price": _edit_rows(
+        "order_items",
+        "warn_order_items_with_out_of_range_sale_price",
+        "sale price not an amount: infinite, NaN, 1e15 or beyond -10 billion",
+        _impossible_price,
+    ),
+    "inventory_items.impossible_cost": _impossible_costs,
     "order_items.future_created_at": _edit_rows(
         "order_items", "warn_order_items_created_in_the_future", "order time in the future", _future
     ),

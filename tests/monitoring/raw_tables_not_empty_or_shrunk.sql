@@ -1,7 +1,8 @@
 -- The volume guard (error): a raw table read empty, or with fewer rows than the last successful
 -- build read by more than the share `max_raw_table_shrink` (default 0.5), stops the build before
--- customer_features is replaced. For a deliberate change, rerun with a larger share, such as
--- --vars '{max_raw_table_shrink: 1}' (1 also lets a table be empty).
+-- customer_features is replaced. The error names each table and both counts, and the exact
+-- --vars of a rerun for a deliberate change, such as --vars '{max_raw_table_shrink: 1}'
+-- (1 also lets a table be empty).
 {%- set faults %}
     select
         table_name,
@@ -19,16 +20,23 @@
 {%- endset %}
 
 {%- if execute and flags.WHICH in ['build', 'test'] %}
-    {%- for fault in run_query(faults) %}
-        {{ log(
-            "raw table " ~ fault[0] ~ ": " ~ fault[1] ~ " rows read"
-            ~ (", the last successful build (as_of_date " ~ fault[3] ~ ") read " ~ fault[2]
-                if fault[2] is not none else "")
-            ~ "; the build stops before customer_features is replaced. If the change is deliberate,"
-            ~ " rerun with --vars '{max_raw_table_shrink: 1}' (now " ~ fault[4] ~ ").",
-            info=True
+    {%- set found = run_query(faults) %}
+    {%- if found.rows | length > 0 %}
+        {%- set lines = [] %}
+        {%- for fault in found.rows | sort(attribute='0') %}
+            {%- do lines.append(
+                "raw table " ~ fault[0] ~ ": " ~ fault[1] ~ " rows read"
+                ~ (", the last successful build (as_of_date " ~ fault[3] ~ ") read " ~ fault[2]
+                    if fault[2] is not none else "")
+                ~ " (max_raw_table_shrink " ~ fault[4] ~ ")"
+            ) %}
+        {%- endfor %}
+        {{ exceptions.raise_compiler_error(
+            lines | join("\n") ~ "\nThe build stops before customer_features is replaced (the previous mart"
+            ~ " and the snapshot stay). If the change is deliberate, rerun with "
+            ~ rerun_vars({'max_raw_table_shrink': 1}) ~ "."
         ) }}
-    {%- endfor %}
+    {%- endif %}
 {%- endif %}
 
 {{ faults }}

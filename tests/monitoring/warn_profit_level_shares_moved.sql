@@ -26,7 +26,7 @@
         {{ log(
             "customer_features: profit level " ~ fault[0] ~ " holds " ~ fault[1] ~ " of the customers,"
             ~ " against " ~ fault[2] ~ " in the last build (as_of_date " ~ fault[3] ~ "). If the change"
-            ~ " is deliberate, rerun with --vars '{max_profit_level_share_shift: 1}' (now " ~ fault[4] ~ ").",
+            ~ " is deliberate, rerun with " ~ rerun_vars({'max_profit_level_share_shift': 1}) ~ " (now " ~ fault[4] ~ ").",
             info=True
         ) }}
     {%- endfor %}

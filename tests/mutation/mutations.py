@@ -17,10 +17,10 @@ STG = "models/staging/thelook/stg_thelook__{}.sql"
 
 MUTATIONS: list[tuple[str, str, str, str]] = [
     # Profit bands, at each boundary.
-    ("level 1 band: < for <= at $50", PROFIT, "}} <= {{ to_cents(var('profit_level_2_above'))",
-     "}} < {{ to_cents(var('profit_level_2_above'))"),
-    ("level 3 band: <= for < at $150", PROFIT, "}} < {{ to_cents(var('profit_level_3_from'))",
-     "}} <= {{ to_cents(var('profit_level_3_from'))"),
+    ("level 1 band: < for <= at $50", PROFIT, "purchase_amount_cents <= {{ to_cents(profit_level_2_above())",
+     "purchase_amount_cents < {{ to_cents(profit_level_2_above())"),
+    ("level 3 band: <= for < at $150", PROFIT, "purchase_amount_cents < {{ to_cents(profit_level_3_from())",
+     "purchase_amount_cents <= {{ to_cents(profit_level_3_from())"),
     # The feature window, off by a day or an instant at each edge.
     ("window starts a day late", WINDOW, ">= cast('{{ window.start }}' as timestamp)",
      ">= cast('{{ window.start }}' as timestamp) + interval '1 day'"),

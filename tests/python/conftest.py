@@ -24,7 +24,8 @@ class DbtProject:
 
     workdir: Path
     raw_dir: Path
-    file_format: str = "parquet"
+    # RAW_FILE_FORMAT; None leaves it unset, the default: each table's format detected from its files.
+    file_format: str | None = "parquet"
     target: str = "duckdb"
     extra_env: dict[str, str] = field(default_factory=dict)
     # Hand-made raw folders that leave tables empty on purpose: the volume guard (an empty raw
@@ -32,6 +33,9 @@ class DbtProject:
     empty_tables_expected: bool = False
     # The dbt project to run: the repository's, or a copy a test changed.
     project_dir: Path = PROJECT_DIR
+    # Vars every command gets (a call's own vars win), e.g. max_raw_table_age_days for hand-made
+    # raw data far older than the weeks a test builds, as an operator would pass them.
+    default_vars: dict = field(default_factory=dict)
 
     @property
     def duckdb_path(self) -> Path:
@@ -42,10 +46,12 @@ class DbtProject:
         env.update(
             DUCKDB_PATH=str(self.duckdb_path),
             RAW_DATA_DIR=str(self.raw_dir),
-            RAW_FILE_FORMAT=self.file_format,
             DBT_TARGET=self.target,
             DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         )
+        env.pop("RAW_FILE_FORMAT", None)
+        if self.file_format is not None:
+            env["RAW_FILE_FORMAT"] = self.file_format
         env.update(self.extra_env)
         return env
 
@@ -69,6 +75,8 @@ class DbtProject:
         ]
         if self.empty_tables_expected:
             vars = {"max_raw_table_shrink": 1, **(vars or {})}
+        if self.default_vars:
+            vars = {**self.default_vars, **(vars or {})}
         if vars:
             command += ["--vars", repr(vars)]
         result = subprocess.run(
@@ -98,7 +106,7 @@ class DbtProject:
 
 @pytest.fixture
 def dbt_project(tmp_path: Path) -> Callable[..., DbtProject]:
-    def make(raw_dir: Path, file_format: str = "parquet", **kwargs) -> DbtProject:
+    def make(raw_dir: Path, file_format: str | None = "parquet", **kwargs) -> DbtProject:
         workdir = tmp_path / f"dbt-{len(list(tmp_path.glob('dbt-*')))}"
         workdir.mkdir()
         return DbtProject(workdir=workdir, raw_dir=raw_dir, file_format=file_format, **kwargs)
@@ -110,7 +118,7 @@ def dbt_project(tmp_path: Path) -> Callable[..., DbtProject]:
 def session_dbt_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., DbtProject]:
     """Like `dbt_project`, for a build that several tests share (module- or session-scoped fixtures)."""
 
-    def make(raw_dir: Path, file_format: str = "parquet", **kwargs) -> DbtProject:
+    def make(raw_dir: Path, file_format: str | None = "parquet", **kwargs) -> DbtProject:
         workdir = tmp_path_factory.mktemp("dbt")
         return DbtProject(workdir=workdir, raw_dir=raw_dir, file_format=file_format, **kwargs)
 

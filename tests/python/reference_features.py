@@ -95,9 +95,16 @@ def coordinate(value: Any, limit: float) -> float | None:
     return value if value is not None and -limit <= value <= limit else None
 
 
-def price(value: Any) -> float | None:
-    """A negative sale price is an input error, treated as unknown."""
+def amount(value: Any) -> float | None:
+    """An amount in dollars the mart can hold (numeric(12,2)): finite and under 10 billion in size;
+    anything else (NaN, infinite, 1e15) is an input error, treated as unknown."""
     value = number(value)
+    return value if value is not None and -1e10 < value < 1e10 else None
+
+
+def price(value: Any) -> float | None:
+    """A negative sale price, or one that is not an amount, is an input error, treated as unknown."""
+    value = amount(value)
     return value if value is not None and value >= 0 else None
 
 
@@ -158,7 +165,7 @@ def inventory_items(raw_dir: Path) -> dict[int, dict[str, Any]]:
     rows = [
         {
             "id": integer(r["id"]),
-            "cost": number(r["cost"]),
+            "cost": amount(r["cost"]),
             "product_id": integer(r["product_id"]),
             "created_at": timestamp(r["created_at"]),
             "sold_at": timestamp(r["sold_at"]),

@@ -4,9 +4,9 @@ as from the clean data, and the customers a fault touched have the features the 
 (tests/python/reference_features.py) computes from the corrupted files. Unreadable files stop the
 build and leave the previous mart in place.
 
-One clean and one corrupted build per engine and raw format (the official 3,000-user sample: CSV and
-typed Parquet on DuckDB; the CSV loaded by `customer-mart load` into PostgreSQL); each fault kind is
-a separate test reading the shared builds.
+One clean and one corrupted build per engine and raw format (the official 3,000-user sample: CSV,
+with RAW_FILE_FORMAT unset as by default, and typed Parquet on DuckDB; the CSV loaded by
+`customer-mart load` into PostgreSQL); each fault kind is a separate test reading the shared builds.
 """
 
 from __future__ import annotations
@@ -87,8 +87,11 @@ def builds(request, official_sample_dir, official_sample_parquet_dir, session_db
         corrupted_dir = tmp_path_factory.mktemp(f"corrupted-{file_format}")
         manifest = corrupt(raw, corrupted_dir, seed=SEED)
         if engine == "duckdb":
-            clean = build(session_dbt_project(raw, file_format=file_format))
-            corrupted = build(session_dbt_project(corrupted_dir, file_format=file_format))
+            # CSV with RAW_FILE_FORMAT unset, the default: each table's format detected from its
+            # files, which the CSV-only checks must see too (they once read the setting, 'auto').
+            setting = None if file_format == "csv" else file_format
+            clean = build(session_dbt_project(raw, file_format=setting))
+            corrupted = build(session_dbt_project(corrupted_dir, file_format=setting))
             return engine, clean, manifest, corrupted
 
         server = request.getfixturevalue("postgres_server")  # skips where PostgreSQL is not installed

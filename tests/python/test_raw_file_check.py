@@ -1,4 +1,4 @@
-"""The start-of-run check's footer test, `parquet_file_is_complete` (customer_mart.duckdb_plugin):
+"""The plugin's functions (customer_mart.duckdb_plugin). The footer test, `parquet_file_is_complete`:
 true only for a file that starts and ends with Parquet's magic bytes, read without reading the
 file whole. The check's message on a truncated file in a dbt build is tested in test_faults.py."""
 
@@ -34,3 +34,27 @@ def test_plugin_registers_the_function(tmp_path):
             f"select file from glob('{tmp_path}/*.parquet') where not parquet_file_is_complete(file)"
         ).fetchall()
     assert broken == [(str(tmp_path / "bad.parquet"),)]
+
+
+def test_csv_header_reads_the_first_row_only(tmp_path):
+    """`csv_header`: the header's names as the raw reader parses them (quotes, a byte-order mark,
+    gzip), from the first row alone; None for a file it cannot open or decompress."""
+    import gzip
+
+    from customer_mart.duckdb_plugin import csv_header
+
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes(b'\xef\xbb\xbfid,"user, id","say ""hi"""\n1,2,3\n')
+    packed = tmp_path / "packed.csv.gz"
+    with gzip.open(packed, "wt") as out:
+        out.write("b,a\n" + "2,1\n" * 100_000)
+    fake = tmp_path / "fake.csv.gz"
+    fake.write_text("id,name\n")
+    assert csv_header(str(plain)) == ["id", "user, id", 'say "hi"']
+    assert csv_header(str(packed)) == ["b", "a"]
+    assert csv_header(str(fake)) is None
+    assert csv_header(str(tmp_path / "missing.csv")) is None
+    with duckdb.connect() as con:
+        Plugin(name="customer_mart", plugin_config={}).configure_connection(con)
+        found = con.execute(f"select csv_header('{packed}')").fetchone()[0]
+    assert found == ["b", "a"]

@@ -470,3 +470,21 @@ def test_profile_connects_to_a_cluster_with_iam_or_a_password(monkeypatch):
     assert "iam" not in password and password["is_serverless"] is False
     assert (password["user"], password["password"]) == ("placeholder_user", "placeholder-password")
     assert password["ssl"] is True and password["host"] == REDSHIFT_ENV["REDSHIFT_HOST"]
+
+
+def test_the_mart_and_the_snapshot_grant_the_group_as_analysts_group_reads_it(tmp_path):
+    """The two +grants expressions in dbt_project.yml read ANALYSTS_GROUP trimmed and lower-cased,
+    as the macro analysts_group does (the snapshot's once took the raw value; check_settings holds
+    both at run time)."""
+    env = {**REDSHIFT_ENV, "ANALYSTS_GROUP": " Analysts "}
+    project = DbtProject(workdir=tmp_path, raw_dir=tmp_path / "no-raw-data", target="redshift", extra_env=env)
+    project.run("parse", vars=COMPILE_VARS, launcher=OFFLINE)
+    nodes = json.loads((tmp_path / "target" / "manifest.json").read_text())["nodes"].values()
+    grants = {
+        n["name"]: n["config"]["grants"]
+        for n in nodes
+        if n["name"] in {"customer_features", "customer_features_snapshot"}
+    }
+    assert grants == {
+        name: {"select": ["group:analysts"]} for name in ("customer_features", "customer_features_snapshot")
+    }

@@ -68,6 +68,7 @@ from conftest import PROJECT_DIR, DbtProject
 from raw_tables import ts, write_raw, write_raw_file
 from redshift_stand_in import StandIn, StandInConnection, glue_catalog, read_log, write_config
 from test_infra_walkthrough_sql import PROVIDER_MIRROR, readme_sql_blocks
+from test_freshness import newest_rows
 from test_postgres import assert_same_marts
 from test_redshift_offline import REDSHIFT_ENV
 
@@ -354,6 +355,7 @@ def rehearsal(platform, duckdb_mart, segments_s3):
         "ok": {},
         "output": {},
         "plans": {},
+        "started": {},
         "results": {},
         "marts": {},
     }
@@ -371,6 +373,7 @@ def rehearsal(platform, duckdb_mart, segments_s3):
         outcome["plans"][step] = [
             line for line in result.stdout.splitlines() if "stg_thelook__events: " in line
         ]
+        outcome["started"][step] = [line for line in result.stdout.splitlines() if "target redshift" in line]
         if log.exists():
             shutil.copy(log, ARTIFACTS / log.name)
         if step != "spectrum":
@@ -435,6 +438,33 @@ def test_create_spectrum_schema_runs_as_the_dbt_user_and_reads_the_glue_database
     assert [(database, json.loads(options)["IAM_ROLE"]) for database, options in found] == [
         (platform.glue_database, spectrum_role_arn(platform.plan))
     ]
+
+
+def test_the_build_logs_its_week_and_the_glue_database(rehearsal, platform):
+    """The start-of-build line (log_build_start) reads the external schema's Glue database from
+    svv_external_schemas, as Redshift records it."""
+    assert [line.split("  ", 1)[-1] for line in rehearsal["started"]["build"]] == [
+        "dbt build: target redshift (redshift), as_of_date 2026-06-30, feature window 2025-06-30 to"
+        f" 2026-06-29, raw data: external schema {platform.raw_schema}"
+        f" over Glue database {platform.glue_database}"
+    ]
+
+
+def test_the_freshness_guard_reads_each_tables_newest_row(rehearsal, platform, small_generated_dir):
+    """The freshness guard ran in both builds and passed, on the newest rows the profiles computed
+    in Redshift SQL: the same instants as read from the files (at or before as_of_date)."""
+    for step in ("build", "incremental"):
+        statuses = {r["unique_id"]: r["status"] for r in rehearsal["results"][step]}
+        assert statuses["test.customer_mart.raw_tables_fresh"] == "pass", step
+    recorded = platform.server.query(
+        platform.database,
+        "select distinct table_name, newest_row_at, max_age_days"
+        f" from {platform.schema}.monitoring_raw_table_volumes where newest_row_at is not null",
+    )
+    # The generated files' newest rows (the multibyte users added here are older).
+    expected = newest_rows(small_generated_dir, VARS["as_of_date"])
+    assert {r["table_name"]: r["newest_row_at"] for r in recorded} == expected
+    assert {r["max_age_days"] for r in recorded} == {7}
 
 
 @pytest.mark.parametrize("step", ["build", "incremental"])

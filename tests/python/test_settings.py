@@ -11,6 +11,7 @@ profile, also per call. One text-only check: the macros read each setting in one
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -142,6 +143,62 @@ def test_other_profit_thresholds_are_accepted(dbt: InProcessDbt) -> None:
     ).success
 
 
+@pytest.mark.parametrize("value", [0, -3, 2.5, "a week", "on"])
+def test_max_raw_table_age_days_is_a_whole_number_from_1_or_off(dbt: InProcessDbt, value) -> None:
+    refused(
+        dbt,
+        f'setting max_raw_table_age_days (var max_raw_table_age_days) is "{value}"',
+        "must be a whole number of days, 1 or more, such as 7, or off for no limit",
+        vars={"max_raw_table_age_days": value},
+    )
+
+
+@pytest.mark.parametrize("value", [1, 400, "off", "OFF", False])
+def test_max_raw_table_age_days_takes_days_or_off(dbt: InProcessDbt, value) -> None:
+    assert dbt.run("seed", vars={"as_of_date": AS_OF, "max_raw_table_age_days": value}).success
+
+
+@pytest.mark.parametrize(
+    ("key", "nearest"),
+    [
+        ("as_of_dat", "as_of_date"),
+        ("AS_OF_DATE", "as_of_date"),
+        ("max_raw_table_age", "max_raw_table_age_days"),
+    ],
+)
+def test_an_unknown_var_stops_the_run_naming_the_nearest(dbt: InProcessDbt, key: str, nearest: str) -> None:
+    text = refused(
+        dbt,
+        f'--vars key "{key}" is not a setting of this project (the nearest is {nearest})',
+        vars={key: "2026-01-01"},
+    )
+    assert "max_raw_table_shrink" in text  # the message lists the settings
+
+
+def test_every_known_var_is_accepted(dbt: InProcessDbt) -> None:
+    """All at once, each with its default or an allowed value (the Spectrum ones are read on Redshift)."""
+    outcome = dbt.run(
+        "seed",
+        vars={
+            "as_of_date": AS_OF,
+            "raw_file_format": "",
+            "raw_schema": "thelook_raw",
+            "analysts_group": "analysts",
+            "profit_level_2_above": 50,
+            "profit_level_3_from": 150,
+            "far_from_center_km": 1000,
+            "max_raw_table_shrink": 0.5,
+            "max_profit_level_share_shift": 0.1,
+            "max_raw_table_age_days": 7,
+            "spectrum_schema": "",
+            "glue_database": "",
+            "spectrum_iam_role_arn": "",
+            "aws_region": "",
+        },
+    )
+    assert outcome.success, outcome.text
+
+
 @pytest.mark.parametrize("value", ["-1", "1; drop table customer_features", "far"])
 def test_the_analysis_distance_is_a_non_negative_number(dbt: InProcessDbt, value: str) -> None:
     outcome = dbt.run(
@@ -201,6 +258,32 @@ def test_duckdb_resources_in_other_spellings_work(dbt: InProcessDbt) -> None:
         "seed", vars={"as_of_date": AS_OF}, env={"DUCKDB_THREADS": "1", "DUCKDB_MEMORY_LIMIT": "1.5 GiB"}
     )
     assert outcome.success, outcome.text
+
+
+def unwritable_folder(tmp_path: Path) -> Path:
+    """A folder no file can be created in (a read-only mount, say): read-only for a normal user;
+    as root, whom permissions do not stop, sysfs, which creates no regular files."""
+    if os.geteuid() == 0:
+        return Path("/sys")
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("where", "problem"),
+    [("unwritable", "cannot be written there"), ("missing", "cannot be created: its folder does not exist")],
+)
+def test_a_duckdb_file_that_cannot_be_written_is_one_message(
+    dbt: InProcessDbt, tmp_path: Path, where: str, problem: str
+) -> None:
+    """Checked by the profile's plugin before dbt-duckdb opens the file (test_warehouse_file.py:
+    a file another build holds)."""
+    folder = unwritable_folder(tmp_path) if where == "unwritable" else tmp_path / "no" / "such"
+    path = folder / "warehouse.duckdb"
+    text = refused(dbt, f"the DuckDB file {path} (DUCKDB_PATH) {problem}", env={"DUCKDB_PATH": str(path)})
+    assert len(text.splitlines()) < 10, text
 
 
 @pytest.mark.parametrize("folder", ["o'neil's exports", "données d’été 2026", "with  spaces & (parens)"])
@@ -274,6 +357,7 @@ def test_each_setting_is_read_in_one_macro() -> None:
         "far_from_center_km",
         "max_raw_table_shrink",
         "max_profit_level_share_shift",
+        "max_raw_table_age_days",
     )
     pattern = re.compile(r"var\(\s*'(" + "|".join(settings) + r")'")
     readers = {
@@ -292,8 +376,35 @@ def test_each_setting_is_read_in_one_macro() -> None:
             "raw_schema",
             "analysts_group",
             "far_from_center_km",
+            "max_raw_table_age_days",
         )
     }
+
+
+def test_the_known_vars_are_the_vars_the_project_reads() -> None:
+    """Text only: known_vars (what check_vars accepts) lists exactly the vars of dbt_project.yml and
+    those the SQL and YAML read, by a literal name or from the lists of names some macros loop over."""
+    import yaml
+
+    text = (PROJECT_DIR / "macros" / "settings" / "known_vars.sql").read_text()
+    listed = re.search(r"return\(\[(.*?)\]\)", text, re.S).group(1)
+    known = set(re.findall(r"'([a-z0-9_]+)'", listed))
+    project_vars = set(yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"])
+    read = set()
+    for folder in ("models", "macros", "tests", "snapshots", "analyses"):
+        for path in (PROJECT_DIR / folder).rglob("*"):
+            if path.suffix in (".sql", ".yml"):
+                source = path.read_text()
+                read |= set(re.findall(r"\bvar\(\s*'([a-z0-9_]+)'", source))
+                # Names looped over: var(name ...) / var(names[0] ...) read from tuples of ('var', ...).
+                if re.search(r"\bvar\((name|names\[0\])", source):
+                    read |= set(re.findall(r"\(\s*'([a-z0-9_]+)',\s*(?:'[A-Z_]+'|[0-9.]+)\s*\)", source))
+                    for names in re.findall(r"for name in \(([^)]*)\)", source):
+                        read |= set(re.findall(r"'([a-z0-9_]+)'", names))
+    read |= set(re.findall(r"\bvar\(\s*'([a-z0-9_]+)'", (PROJECT_DIR / "dbt_project.yml").read_text()))
+    assert {"spectrum_schema", "profit_level_3_from", "max_raw_table_shrink", "as_of_date"} <= read
+    assert project_vars <= known
+    assert known == read | project_vars
 
 
 @pytest.fixture(scope="module")

@@ -85,12 +85,14 @@ def recorded_builds(query) -> list[dict]:
     return [{k: (v if k == "invocation_id" else int(v)) for k, v in row.items()} for row in rows]
 
 
-def stopped_by_guard(result: subprocess.CompletedProcess, project, table: str) -> None:
+def stopped_by_guard(result: subprocess.CompletedProcess, project, table: str, as_of: str = AS_OF) -> None:
     assert result.returncode != 0
     assert f"raw table {table}: " in result.stdout
-    assert "--vars '{max_raw_table_shrink: 1}'" in result.stdout
+    # The exact --vars of the rerun: the build's own (its as_of_date) and the override.
+    assert f"""rerun with --vars '{{as_of_date: "{as_of}", max_raw_table_shrink: 1}}'.""" in result.stdout
     results = project.results()
-    assert results["raw_tables_not_empty_or_shrunk"]["status"] == "fail"
+    assert results["raw_tables_not_empty_or_shrunk"]["status"] == "error"
+    assert f"raw table {table}: " in results["raw_tables_not_empty_or_shrunk"]["message"]
     assert results["customer_features"]["status"] == "skipped"
 
 
@@ -179,13 +181,18 @@ def test_share_shift_warns(parquet_project):
     # 40% of the order items gone (within the shrink allowed): fewer customers at levels 2 and 3.
     items = next((project.raw_dir / "order_items").glob("*.parquet"))
     keep_rows(items, 0.6)
-    # The next weeks (a rebuild of the same week after a change is another issue's: the snapshot).
-    result = build(project, as_of="2026-07-07", max_profit_level_share_shift=0.01)
+    # The next weeks (a rebuild of the same week after a change is another issue's: the snapshot),
+    # on the same files: no new rows, so the freshness guard is told (as an operator would).
+    stale = {"max_raw_table_age_days": 21}  # the newest rows are from 2026-06-28 and 29
+    result = build(project, as_of="2026-07-07", max_profit_level_share_shift=0.01, **stale)
     assert project.results()["warn_profit_level_shares_moved"]["status"] == "warn"
     assert "customer_features: profit level 1 holds" in result.stdout
-    assert "--vars '{max_profit_level_share_shift: 1}'" in result.stdout
+    assert (
+        """rerun with --vars '{as_of_date: "2026-07-07", max_profit_level_share_shift: 1,"""
+        """ max_raw_table_age_days: 21}'"""
+    ) in result.stdout
     # With the default (ten points) the same move is within bounds.
-    build(project, as_of="2026-07-14")
+    build(project, as_of="2026-07-14", **stale)
     assert project.results()["warn_profit_level_shares_moved"]["status"] == "pass"
 
 

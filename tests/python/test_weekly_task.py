@@ -336,6 +336,61 @@ def test_a_failed_build_names_what_failed_and_publishes_its_results_aside(task: 
     assert task.heartbeats() == []
 
 
+def test_a_stale_week_is_stopped_by_the_build_and_rerun_with_the_override_it_gives(task: Task) -> None:
+    """The freshness guard runs inside the task's dbt build (before the mart is replaced): the alert
+    names every stale table, what to do, and the task's own override; the rerun with DBT_VARS
+    passes those vars to dbt build only, with the same week."""
+    result, calls = task.run(FAKE_DBT_FAIL="stale", AS_OF_DATE="2026-11-30")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert calls[-1] == "build --target redshift | AS_OF_DATE=2026-11-30"
+    ((subject, body),) = task.messages()
+    assert subject == "customer-mart: weekly build FAILED (as_of_date 2026-11-30)"
+    assert "customer_features is still the last successful build's" in body
+    assert (
+        "- test raw_tables_fresh: Compilation Error in test raw_tables_fresh"
+        " (tests/monitoring/raw_tables_fresh.sql): raw table events: newest row 2026-11-16 23:13:00 UTC"
+    ) in body
+    assert (
+        "\n  raw table orders: newest row 2026-11-16 22:41:00 UTC" in body
+    )  # every table, not the first only
+    assert "rerun with --vars '{max_raw_table_age_days: 14}'." in body
+    assert "> in macro" not in body
+    assert (
+        "To build this week on the data as it is, as a message above offers: the task with"
+        " AS_OF_DATE=2026-11-30 and DBT_VARS='{max_raw_table_age_days: 14}'."
+    ) in body
+    assert "Not built because something they depend on failed (3): customer_features," in body
+    assert task.heartbeats() == []
+
+    rerun, calls = task.run(
+        FAKE_DBT_FAIL="stale", AS_OF_DATE="2026-11-30", DBT_VARS="{max_raw_table_age_days: 14}"
+    )
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert calls[:2] == [
+        "run-operation create_spectrum_schema --target redshift | AS_OF_DATE=2026-11-30",
+        "build --target redshift --vars {max_raw_table_age_days: 14} | AS_OF_DATE=2026-11-30",
+    ]
+    assert all("--vars" not in call for call in calls[2:])
+    assert task.messages()[0][0] == "customer-mart: week of 2026-11-30 built, 100,000 customers"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("{max_raw_table_age_days: 14", "not YAML"),
+        ("max_raw_table_age_days", "not a mapping of settings"),
+        ('{as_of_date: "2026-11-23", max_raw_table_age_days: 14}', "it sets as_of_date"),
+    ],
+)
+def test_bad_dbt_vars_stop_the_task_before_dbt(task: Task, value: str, reason: str) -> None:
+    result, calls = task.run(DBT_VARS=value)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert calls == []  # dbt never started
+    ((_, body),) = task.messages()
+    assert "FAILED at 'checking DBT_VARS'" in body
+    assert f"First error: report_build: DBT_VARS is {value!r}: {reason}" in body
+
+
 def test_a_failed_segment_step_is_reported_as_a_failure_and_never_as_a_success(task: Task) -> None:
     """The mart and the docs are in (the segment step runs after them), but the week's success line
     is not sent and the heartbeat not renewed: the failure message names the step instead."""

@@ -1,8 +1,10 @@
 """A stand-in for `dbt` in the weekly task's tests (test_weekly_task.py): it records its arguments
 and the AS_OF_DATE it was given in $DBT_CALLS, and writes to $DBT_TARGET_PATH what the real command
 leaves there: the manifest and run results of `build` (with a warning; FAKE_DBT_FAIL=build adds a
-failed model, a failed test and skipped nodes and exits 1, FAKE_DBT_FAIL=parse prints dbt's
-"Encountered an error:" block and exits 2 with no results), the build_status line of
+failed model, a failed test and skipped nodes and exits 1, FAKE_DBT_FAIL=stale the freshness
+guard's error as dbt 1.11 writes it (its lines from a real DuckDB build, test_freshness.py), with
+the mart and the snapshot skipped, unless the build was given --vars, FAKE_DBT_FAIL=parse prints
+dbt's "Encountered an error:" block and exits 2 with no results), the build_status line of
 `run-operation build_status`, and the docs site of `docs generate --static` (a static page that
 inlines its manifest, as dbt's does). FAKE_INVOCATION and FAKE_STATUS_INVOCATION set the build's
 invocation id and the one the run history reports.
@@ -44,6 +46,12 @@ NODES = [
         "warn_users_created_at_in_other_time_zones",
         "models/staging/thelook/profiles/_thelook__profiles.yml",
         "Warns when users' created_at were written with an offset other than UTC. Counted, not dropped.",
+    ),
+    node(
+        "test",
+        "raw_tables_fresh",
+        "tests/monitoring/raw_tables_fresh.sql",
+        "The freshness guard (error): a raw table with a time column whose newest row is too old. More.",
     ),
     node(
         "test",
@@ -89,6 +97,29 @@ if command[0] == "build":
         "Got 480 results, configured to warn if != 0",
         480,
     )
+    if fail == "stale" and "--vars" not in command:
+        message = "\n".join(
+            [
+                "Compilation Error in test raw_tables_fresh (tests/monitoring/raw_tables_fresh.sql)",
+                "  raw table events: newest row 2026-11-16 23:13:00 UTC (at or before as_of_date 2026-11-30)"
+                " is 13.0 days old, more than max_raw_table_age_days (7) allows",
+                "  raw table orders: newest row 2026-11-16 22:41:00 UTC (at or before as_of_date 2026-11-30)"
+                " is 13.1 days old, more than max_raw_table_age_days (7) allows",
+                "  The week's export looks missing, so the build stops before customer_features is replaced"
+                " (the previous mart and the snapshot stay). Upload the export and rerun, or, to build on"
+                " these files as they are, rerun with --vars '{max_raw_table_age_days: 14}'.",
+            ]
+        )
+        results = [
+            result("raw_tables_fresh", "error", message),
+            result("customer_features", "skipped"),
+            result("customer_features_snapshot", "skipped"),
+            result("monitoring_mart_volumes", "skipped"),
+            result("unique_customer_features_user_id", "skipped"),
+        ]
+        write("run_results.json", {"metadata": {"invocation_id": invocation}, "results": results})
+        print("Completed with 1 error")
+        sys.exit(1)
     if fail == "build":
         results = [
             result(

@@ -11,7 +11,8 @@ typed as (
     select
         cast(id as {{ dbt.type_bigint() }}) as inventory_item_id,
         cast(product_id as {{ dbt.type_bigint() }}) as product_id,
-        cast(cost as double precision) as cost,
+        -- A cost that is not a finite amount the mart can hold is unknown (counted by a warning).
+        case when {{ amount_in_range('cost') }} then cast(cost as double precision) end as cost,
         {{ clean_text('product_category') }} as product_category,
         {{ clean_text('product_name') }} as product_name,
         {{ clean_text('product_brand') }} as product_brand,

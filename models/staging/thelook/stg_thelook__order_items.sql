@@ -15,9 +15,10 @@ typed as (
         cast(product_id as {{ dbt.type_bigint() }}) as product_id,
         cast(inventory_item_id as {{ dbt.type_bigint() }}) as inventory_item_id,
         {{ normalize_status('status') }} as status,
-        -- A negative price is an input error; it is treated as unknown and counted by a warning.
+        -- A negative price, and one that is not a finite amount the mart can hold (NaN, infinite,
+        -- 10 billion or more), is an input error: treated as unknown, counted by a warning.
         case
-            when cast(sale_price as double precision) >= 0
+            when cast(sale_price as double precision) >= 0 and {{ amount_in_range('sale_price') }}
                 then cast(sale_price as double precision)
         end as sale_price,
         {{ to_utc_timestamp('created_at') }} as created_at,

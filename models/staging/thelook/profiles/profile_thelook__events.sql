@@ -5,7 +5,7 @@
     'id',
     row_checks={
         'without_created_at': 'created_at is not null',
-        'created_at_in_other_time_zones': 'coalesce(not ' ~ written_with_other_offset('created_at') ~ ', true)',
+        'created_at_in_other_time_zones': 'coalesce(not ' ~ written_with_other_offset('created_at', 'events') ~ ', true)',
     },
     owner='user_id',
     per_file=true,
