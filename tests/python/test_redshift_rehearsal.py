@@ -67,8 +67,8 @@ import redshift_rules
 from conftest import PROJECT_DIR, DbtProject
 from raw_tables import ts, write_raw, write_raw_file
 from redshift_stand_in import StandIn, StandInConnection, glue_catalog, read_log, write_config
-from test_infra_walkthrough_sql import PROVIDER_MIRROR, readme_sql_blocks
 from test_freshness import newest_rows
+from test_infra_walkthrough_sql import PROVIDER_MIRROR, readme_sql_blocks
 from test_postgres import assert_same_marts
 from test_redshift_offline import REDSHIFT_ENV
 
