@@ -1,5 +1,5 @@
 -- The mart's guard (warn): the share of customers at a profit level moved by more than
--- `max_profit_level_share_shift` (default 0.1, ten points) since the last build. For a
+-- `max_profit_level_share_shift` (default in dbt_project.yml) since the last build. For a
 -- deliberate change, rerun with --vars '{max_profit_level_share_shift: 1}'.
 {{ config(severity='warn') }}
 
