@@ -26,13 +26,13 @@
             {%- do raw_data_dir() -%}
         {%- endif -%}
         {%- set group = analysts_group() -%}
-        {#- The +grants expressions of the marts and the snapshot (dbt_project.yml) cannot call this
-            macro: hold them to it. -#}
+        {#- The +grants expression (dbt_project.yml, one YAML anchor for the marts and the snapshots)
+            cannot call this macro: hold every relation it applies to, and any other granted one, to it. -#}
         {%- if target.type == 'redshift' -%}
             {%- set expected = {'select': ['group:' ~ group]} if group else {} -%}
-            {%- for node in graph.nodes.values()
-                if (node.resource_type == 'model' and node.fqn[1] == 'marts') or node.resource_type == 'snapshot' -%}
-                {%- if (node.config.grants or {}) != expected -%}
+            {%- for node in graph.nodes.values() if node.resource_type in ('model', 'snapshot') -%}
+                {%- set granted = node.resource_type == 'snapshot' or node.fqn[1] == 'marts' -%}
+                {%- if (node.config.grants or {}) != (expected if granted else {}) -%}
                     {{ exceptions.raise_compiler_error(
                         node.resource_type ~ " " ~ node.name ~ " grants " ~ node.config.grants ~ ", but analysts_group gives "
                         ~ expected ~ ": the +grants expression in dbt_project.yml must read var analysts_group as the macro does"

@@ -4,8 +4,8 @@
 -#}
 {% macro volume_guard_settings() -%}
     {%- set settings = {} -%}
-    {%- for name, default in [('max_raw_table_shrink', 0.5), ('max_profit_level_share_shift', 0.1)] -%}
-        {%- set value = var(name, default) -%}
+    {%- for name in ['max_raw_table_shrink', 'max_profit_level_share_shift'] -%}
+        {%- set value = var(name) -%}
         {%- set text = value | string | trim -%}
         {%- if not modules.re.fullmatch('[0-9]+(\\.[0-9]+)?', text) or (text | float) > 1 -%}
             {{ setting_error(name, text, "must be a number from 0 to 1 (a share: 0.5 is 50%)") }}

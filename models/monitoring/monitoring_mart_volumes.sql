@@ -60,9 +60,7 @@ previous as (
 final as (
 
     select
-        cast('{{ invocation_id }}' as {{ type_text() }}) as invocation_id,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as run_started_at,
-        cast('{{ feature_window().end }}' as date) as as_of_date,
+        {{ this_build_columns() }},
         cast(counted.rows_written as {{ dbt.type_bigint() }}) as rows_written,
         {%- for level in [1, 2, 3] %}
             cast(counted.level_{{ level }}_rows as double precision)

@@ -89,9 +89,7 @@ previous as (
 final as (
 
     select
-        cast('{{ invocation_id }}' as {{ type_text() }}) as invocation_id,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as run_started_at,
-        cast('{{ feature_window().end }}' as date) as as_of_date,
+        {{ this_build_columns() }},
         cast(rows_read.table_name as {{ type_text() }}) as table_name,
         cast(coalesce(rows_read.rows_read, 0) as {{ dbt.type_bigint() }}) as rows_read,
         cast(previous.rows_read as {{ dbt.type_bigint() }}) as previous_rows_read,

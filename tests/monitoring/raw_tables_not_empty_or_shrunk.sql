@@ -1,5 +1,5 @@
 -- The volume guard (error): a raw table read empty, or with fewer rows than the last successful
--- build read by more than the share `max_raw_table_shrink` (default 0.5), stops the build before
+-- build read by more than the share `max_raw_table_shrink` (default in dbt_project.yml), stops the build before
 -- customer_features is replaced. The error names each table and both counts, and the exact
 -- --vars of a rerun for a deliberate change, such as --vars '{max_raw_table_shrink: 1}'
 -- (1 also lets a table be empty).

@@ -24,6 +24,19 @@ def ts(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
+def two_users_tables() -> dict[str, list[dict]]:
+    """Two users, one email event by the first and one center (Memphis): the rows the small raw
+    datasets of several test modules share; each adds the order tables it needs."""
+    return {
+        "users": [
+            {"id": 1, "age": 30, "latitude": 35.1, "longitude": -90.0, "created_at": ts("2025-01-01 10:00")},
+            {"id": 2, "age": 41, "latitude": 41.8, "longitude": -87.6, "created_at": ts("2025-02-01 10:00")},
+        ],
+        "events": [{"id": 1, "user_id": 1, "traffic_source": "Email", "created_at": ts("2026-01-01")}],
+        "distribution_centers": [{"id": 1, "name": "Memphis TN", "latitude": 35.1, "longitude": -89.9}],
+    }
+
+
 def write_raw_file(raw: Path, table: str, rows: list[dict], name: str) -> Path:
     """One more file of `table` (its folder may hold several), written as `write_raw` writes them."""
     import pyarrow as pa

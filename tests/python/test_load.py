@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import BIN_DIR
-from raw_tables import ts, write_raw
+from raw_tables import ts, two_users_tables, write_raw
 
 from customer_mart.schema import TABLES
 
@@ -29,28 +29,11 @@ def one_row_each(raw: Path) -> Path:
     write_raw(
         raw,
         {
-            "users": [
-                {
-                    "id": 1,
-                    "age": 30,
-                    "latitude": 35.1,
-                    "longitude": -90.0,
-                    "created_at": ts("2025-01-01 10:00"),
-                },
-                {
-                    "id": 2,
-                    "age": 41,
-                    "latitude": 41.8,
-                    "longitude": -87.6,
-                    "created_at": ts("2025-02-01 10:00"),
-                },
-            ],
+            **two_users_tables(),
             "orders": [{"order_id": 1, "user_id": 1, "status": "Complete", "created_at": ts("2026-01-01")}],
             "order_items": [{"id": 1, "order_id": 1, "user_id": 1, "product_id": 1, "sale_price": 60.0}],
-            "events": [{"id": 1, "user_id": 1, "traffic_source": "Email", "created_at": ts("2026-01-01")}],
             "products": [{"id": 1, "cost": 20.0, "distribution_center_id": 1}],
             "inventory_items": [{"id": 1, "product_id": 1, "cost": 20.0}],
-            "distribution_centers": [{"id": 1, "name": "Memphis TN", "latitude": 35.1, "longitude": -89.9}],
         },
     )
     return raw

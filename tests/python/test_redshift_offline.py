@@ -472,19 +472,22 @@ def test_profile_connects_to_a_cluster_with_iam_or_a_password(monkeypatch):
     assert password["ssl"] is True and password["host"] == REDSHIFT_ENV["REDSHIFT_HOST"]
 
 
-def test_the_mart_and_the_snapshot_grant_the_group_as_analysts_group_reads_it(tmp_path):
-    """The two +grants expressions in dbt_project.yml read ANALYSTS_GROUP trimmed and lower-cased,
-    as the macro analysts_group does (the snapshot's once took the raw value; check_settings holds
-    both at run time)."""
-    env = {**REDSHIFT_ENV, "ANALYSTS_GROUP": " Analysts "}
-    project = DbtProject(workdir=tmp_path, raw_dir=tmp_path / "no-raw-data", target="redshift", extra_env=env)
+def test_every_granted_relation_gets_the_same_normalised_group(tmp_path):
+    """Reads the manifest only (dbt parse for redshift, offline, no SQL runs) and runs check_settings
+    (run-operation, offline): with ANALYSTS_GROUP=" Analysts" the one +grants expression of
+    dbt_project.yml gives the snapshot, the mart and every other granted relation the trimmed,
+    lower-cased group that the macro analysts_group gives, and check_settings accepts it."""
+    project = DbtProject(
+        workdir=tmp_path,
+        raw_dir=tmp_path / "no-raw-data",
+        target="redshift",
+        extra_env={**REDSHIFT_ENV, "ANALYSTS_GROUP": " Analysts"},
+    )
     project.run("parse", vars=COMPILE_VARS, launcher=OFFLINE)
     nodes = json.loads((tmp_path / "target" / "manifest.json").read_text())["nodes"].values()
-    grants = {
-        n["name"]: n["config"]["grants"]
-        for n in nodes
-        if n["name"] in {"customer_features", "customer_features_snapshot"}
-    }
-    assert grants == {
-        name: {"select": ["group:analysts"]} for name in ("customer_features", "customer_features_snapshot")
-    }
+    granted = {n["name"]: n["config"]["grants"] for n in nodes if n["config"].get("grants")}
+    (snapshot,) = [n["name"] for n in nodes if n["resource_type"] == "snapshot"]
+    assert {snapshot, "customer_features", "customer_features_builds"} <= granted.keys()
+    assert set(map(repr, granted.values())) == {repr({"select": ["group:analysts"]})}, granted
+    checked = project.run("run-operation", "check_settings", launcher=OFFLINE, vars=COMPILE_VARS)
+    assert checked.returncode == 0

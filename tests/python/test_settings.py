@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from dbt_inprocess import PROJECT_DIR, InProcessDbt
-from raw_tables import ts, write_raw
+from raw_tables import ts, two_users_tables, write_raw
 
 AS_OF = "2026-06-30"
 TRACEBACK = "Traceback (most recent call last)"
@@ -29,22 +29,7 @@ def small_raw(raw: Path) -> Path:
     write_raw(
         raw,
         {
-            "users": [
-                {
-                    "id": 1,
-                    "age": 30,
-                    "latitude": 35.1,
-                    "longitude": -90.0,
-                    "created_at": ts("2025-01-01 10:00"),
-                },
-                {
-                    "id": 2,
-                    "age": 41,
-                    "latitude": 41.8,
-                    "longitude": -87.6,
-                    "created_at": ts("2025-02-01 10:00"),
-                },
-            ],
+            **two_users_tables(),
             "order_items": [
                 {
                     "id": 1,
@@ -54,8 +39,6 @@ def small_raw(raw: Path) -> Path:
                     "created_at": ts("2026-01-01"),
                 }
             ],
-            "events": [{"id": 1, "user_id": 1, "traffic_source": "Email", "created_at": ts("2026-01-01")}],
-            "distribution_centers": [{"id": 1, "name": "Memphis TN", "latitude": 35.1, "longitude": -89.9}],
         },
     )
     return raw
@@ -344,7 +327,7 @@ def test_raw_file_format_in_capitals_reads_csv_everywhere(dbt: InProcessDbt, tmp
 
 def test_each_setting_is_read_in_one_macro() -> None:
     """Text only: outside macros/settings, no model or macro reads a setting's var or environment
-    variable itself; the two places that cannot call macros (source YAML, the marts' +grants in
+    variable itself; the two places that cannot call macros (source YAML, the one +grants expression in
     dbt_project.yml) are held to the macros by check_settings at run time."""
     settings = (
         "as_of_date",
