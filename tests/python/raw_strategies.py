@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from customer_mart.schema import COLUMNS
 
-# as_of_date: leap days and their neighbours, so the window starts on Feb 28, Feb 29 or Mar 1.
+# as_of_date: leap days and their neighbours, so the window starts on Feb 28, Feb 29 or Mar 1,
+# and the 29th, 30th and 31st of ordinary months (only Feb 29 moves the window's start).
 AS_OF_DATES = [
     dt.date(2024, 2, 29),
     dt.date(2024, 3, 1),
@@ -29,6 +30,9 @@ AS_OF_DATES = [
     dt.date(2025, 2, 28),
     dt.date(2024, 2, 28),
     dt.date(2023, 12, 31),
+    dt.date(2025, 3, 29),
+    dt.date(2024, 4, 30),
+    dt.date(2025, 1, 31),
 ]
 OFFSETS = ["+00:00", "+01:00", "-05:00", "+05:30", "+14:00", "-12:00", "+02"]
 NULLS = ["", "null", "NULL"]

@@ -7,6 +7,7 @@ involved), no traceback, and leaves the raw tables loaded before exactly as they
 
 from __future__ import annotations
 
+import csv
 import gzip
 import shutil
 import subprocess
@@ -138,6 +139,48 @@ def test_a_latitude_that_is_not_a_number_is_named(postgres_server, database, tmp
     csv = to_csv(raw, "users")
     csv.write_text(csv.read_text().replace(",35.1,", ",n/a,", 1))
     refused(postgres_server, database, raw, f"raw table users: file {csv}", "column latitude", '"n/a"')
+
+
+def rewrite_csv(path: Path, change) -> None:
+    """Rewrite a CSV file row by row: change(header, row) returns the row's new fields."""
+    with path.open(newline="") as file:
+        header, *rows = list(csv.reader(file))
+    with path.open("w", newline="") as file:
+        csv.writer(file).writerows([header, *(change(header, row) for row in rows)])
+
+
+def test_a_row_with_one_field_too_many_is_refused(postgres_server, database, tmp_path: Path) -> None:
+    raw = one_row_each(tmp_path / "raw")
+    path = to_csv(raw, "users")
+    rewrite_csv(path, lambda header, row: [*row, "extra"] if row[header.index("id")] == "2" else row)
+    refused(postgres_server, database, raw, f"raw table users: file {path}", "line 3: 16 fields for 15 columns")
+
+
+def test_short_rows_and_null_spellings_load_as_null(postgres_server, tmp_path: Path) -> None:
+    """A row cut short has NULL for its missing fields; `null` and `NULL` are NULL, not text."""
+    raw = one_row_each(tmp_path / "raw")
+    path = to_csv(raw, "users")
+
+    def change(header: list[str], row: list[str]) -> list[str]:
+        if row[header.index("id")] == "1":
+            row[header.index("first_name")] = "null"
+            row[header.index("last_name")] = "NULL"
+            return row
+        return row[: header.index("latitude")]  # user 2: latitude and every later field missing
+
+    rewrite_csv(path, change)
+    database = postgres_server.create_database("loader_short_rows")
+    result = load(postgres_server, database, raw)
+    assert result.returncode == 0, result.stderr
+    rows = postgres_server.query(
+        database,
+        "select id, first_name, last_name, age, latitude, longitude, created_at"
+        " from thelook_raw.users order by id",
+    )
+    assert [row["first_name"] for row in rows] == [None, None]
+    assert rows[0]["last_name"] is None and rows[0]["latitude"] == 35.1
+    assert rows[1]["age"] == 41
+    assert (rows[1]["latitude"], rows[1]["longitude"], rows[1]["created_at"]) == (None, None, None)
 
 
 def replace_users(raw: Path, name: str, values: pa.Array) -> Path:
