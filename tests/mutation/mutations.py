@@ -94,8 +94,8 @@ _SQL: list[tuple[str, str, str, str]] = [
      "in_window.status <> 'Cancelled'"),
     ("zero price treated as unknown", STG.format("order_items"),
      "when cast(sale_price as double precision) >= 0", "when cast(sale_price as double precision) > 0"),
-    ("no purchase gives NULL amount", PROFIT, "round(coalesce(summed.purchase_amount, 0), 2)",
-     "round(summed.purchase_amount, 2)"),
+    ("no purchase gives NULL amount", PROFIT, "coalesce(summed.purchase_amount, 0) as purchase_amount",
+     "summed.purchase_amount as purchase_amount"),
     # Ties reversed.
     ("nearest DC tie to the highest id", NEAREST, "min(distances.distribution_center_id) as",
      "max(distances.distribution_center_id) as"),

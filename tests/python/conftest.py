@@ -18,6 +18,14 @@ FIXTURES_DIR = PROJECT_DIR / "tests" / "fixtures"
 BIN_DIR = Path(sys.executable).parent
 
 
+def cli_env(**env: str) -> dict[str, str]:
+    """The environment of a `customer-mart` command a test runs: this interpreter's scripts on PATH,
+    and PYTHONPATH passed on when set (make mutation runs the tests of a mutated copy with its
+    `src/` first there; a command started without it would import the unmutated package)."""
+    passed = {"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}
+    return {"PATH": str(BIN_DIR), **passed, **env}
+
+
 @dataclass
 class DbtProject:
     """The project's dbt, run from the project root against one DuckDB file and one raw folder."""

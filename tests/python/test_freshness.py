@@ -24,7 +24,7 @@ import sys
 
 import duckdb
 import pytest
-from conftest import BIN_DIR, PROJECT_DIR
+from conftest import BIN_DIR, PROJECT_DIR, cli_env
 from raw_tables import ts, write_raw
 
 WEEK = "2026-06-30"  # the generator's now: the newest rows are the evening before
@@ -229,7 +229,7 @@ def test_freshness_and_vars_on_postgres(postgres_server, dbt_project, small_gene
             "--raw-dir",
             str(small_generated_dir),
         ],
-        env={"PATH": str(BIN_DIR), **postgres_server.env(database)},
+        env=cli_env(**postgres_server.env(database)),
         check=True,
         capture_output=True,
     )

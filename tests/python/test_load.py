@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import BIN_DIR
+from conftest import BIN_DIR, cli_env
 from raw_tables import ts, two_users_tables, write_raw
 
 from customer_mart.schema import TABLES
@@ -61,7 +61,7 @@ def database(postgres_server, tmp_path_factory: pytest.TempPathFactory):
 
 
 def load(server, database: str, raw: Path, *options: str) -> subprocess.CompletedProcess:
-    env = {"PATH": str(BIN_DIR), **server.env(database)}
+    env = cli_env(**server.env(database))
     return subprocess.run(
         [str(BIN_DIR / "customer-mart"), "load", "--target", "postgres", "--raw-dir", str(raw), *options],
         env=env,
@@ -153,7 +153,9 @@ def test_a_row_with_one_field_too_many_is_refused(postgres_server, database, tmp
     raw = one_row_each(tmp_path / "raw")
     path = to_csv(raw, "users")
     rewrite_csv(path, lambda header, row: [*row, "extra"] if row[header.index("id")] == "2" else row)
-    refused(postgres_server, database, raw, f"raw table users: file {path}", "line 3: 16 fields for 15 columns")
+    refused(
+        postgres_server, database, raw, f"raw table users: file {path}", "line 3: 16 fields for 15 columns"
+    )
 
 
 def test_short_rows_and_null_spellings_load_as_null(postgres_server, tmp_path: Path) -> None:

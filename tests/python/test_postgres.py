@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import BIN_DIR
+from conftest import BIN_DIR, cli_env
 
 from customer_mart.load import LoadError, load_postgres
 from customer_mart.schema import COLUMNS
@@ -24,7 +24,7 @@ MART_SCHEMA = "customer_mart"
 
 def load_with_cli(server, database: str, raw_dir: Path, *options: str) -> str:
     """`customer-mart load --target postgres --raw-dir DIR`, configured only by libpq variables."""
-    env = {"PATH": str(BIN_DIR), **server.env(database)}
+    env = cli_env(**server.env(database))
     result = subprocess.run(
         [str(BIN_DIR / "customer-mart"), "load", "--target", "postgres", "--raw-dir", str(raw_dir), *options],
         env=env,

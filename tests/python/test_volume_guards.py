@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN_DIR, PROJECT_DIR
+from conftest import BIN_DIR, PROJECT_DIR, cli_env
 
 sys.path.insert(0, str(PROJECT_DIR / "bench"))
 import raw_scans  # noqa: E402
@@ -228,7 +228,7 @@ def test_shrink_guard_on_postgres(postgres_server, dbt_project, small_generated_
     def load() -> None:
         subprocess.run(
             [str(BIN_DIR / "customer-mart"), "load", "--target", "postgres", "--raw-dir", str(raw)],
-            env={"PATH": str(BIN_DIR), **postgres_server.env(database)},
+            env=cli_env(**postgres_server.env(database)),
             check=True,
             capture_output=True,
         )
