@@ -187,6 +187,21 @@ _BEYOND_ONE_LINE: list[Mutation] = [
                "    from source\n"
                "    where id is not null and {{ in_feature_window(to_utc_timestamp('created_at')) }}\n"),),
     ),
+    # The events' change detection, weakened in each of its other inputs (the signature's own
+    # weakening is the one-line entry above): a file taken back, a file changed in place.
+    Mutation(
+        "events merge misses a file taken back", "macros/staging/events_merge_plan.sql",
+        "{%- do gone.append(file) -%}", "{%- do gone.extend([]) -%}",
+        checks=("tests/python/test_incremental.py::test_events_model_follows_the_raw_files[removed_events]",),
+    ),
+    Mutation(
+        "events merge misses a file changed in place", "macros/staging/events_merge_plan.sql",
+        "{%- elif current[file] != signature -%}", "{%- elif current[file] is none -%}",
+        checks=(
+            "tests/python/test_incremental.py::test_events_model_follows_the_raw_files"
+            "[re_export_of_past_events_with_changes]",
+        ),
+    ),
     # Python: the loader and the upload's Spectrum rules.
     Mutation(
         "load accepts a CSV row with one field too many", "src/customer_mart/load.py",
