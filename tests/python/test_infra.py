@@ -286,12 +286,15 @@ def test_weekly_build_script_builds_then_publishes_in_order() -> None:
     """Reads text only (tests/python/test_weekly_task.py runs the script)."""
     steps = [
         re.sub(r"\s+", " ", match.group(1))
-        for match in re.finditer(r"^(?:dbt_)?step (\"[^\"]+\".*?)$", WEEKLY_BUILD.read_text(), re.M | re.S)
+        for match in re.finditer(r"^\s*(?:dbt_)?step (\"[^\"$][^\"]*\".*?)$", WEEKLY_BUILD.read_text(), re.M | re.S)
     ]
     names = [re.match(r'"([^"]+)"', step).group(1) for step in steps]
     assert names == [
         "checking AS_OF_DATE",
+        "checking DBT_VARS",
         "dbt run-operation create_spectrum_schema",
+        # One build, written twice: with the task's DBT_VARS as --vars, or without them.
+        "dbt build",
         "dbt build",
         "publishing the production state",
         "dbt run-operation build_status",
