@@ -7,6 +7,8 @@ their exit codes, and what they print or write.
   Glue database that does not describe the upload (refused before anything is written);
 - `summary`: its counts against the reference features of the data the mart was built from;
 - `corrupt`: the manifest it prints is the one it writes, and its files are there.
+- every command's start: no pandas, matplotlib or benchmark code imported (the image has no
+  pandas).
 
 Not here: a customer who leaves and an out-of-order as_of_date in the snapshot, late and
 corrected events in a weekly delivery (tests of the incremental models and the snapshot, owned
@@ -193,3 +195,19 @@ def test_corrupt_prints_and_writes_its_manifest(official_sample_dir, tmp_path):
         ids = Counter(row[0] for row in csv.reader(handle))
     repeated = manifest["faults"]["users.duplicate_rows"]["user_ids"]
     assert repeated and all(ids[str(user_id)] == 2 for user_id in repeated)
+
+
+def test_no_command_starts_with_pandas_matplotlib_or_the_benchmark():
+    """The image has no pandas (requirements-runtime.lock): no command imports it, nor the benchmark's
+    code (customer_mart.benchmark, which needs it) or matplotlib, before it runs."""
+    commands = ["generate", "load", "summary", "corrupt", "upload", "segment", "smoke"]
+    script = (
+        "import json, sys\nfrom customer_mart import cli\nloaded = {}\n"
+        f"for command in {commands!r}:\n"
+        "    try:\n        cli.main([command, '--help'])\n    except SystemExit:\n        pass\n"
+        "    loaded[command] = sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'matplotlib')"
+        " or m.startswith('customer_mart.benchmark'))\n"
+        "print(json.dumps(loaded))"
+    )
+    done = subprocess.run([str(BIN_DIR / "python"), "-c", script], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout.splitlines()[-1]) == {command: [] for command in commands}

@@ -10,17 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PROJECT_DIR
 from raw_tables import ts, write_raw, write_raw_file
 
-sys.path.insert(0, str(PROJECT_DIR / "bench"))
-
-from weekly_delivery import deliver_week  # noqa: E402
+from customer_mart.benchmark.weekly_delivery import deliver_week
 
 FIRST_AS_OF = dt.date(2026, 6, 30)  # the generated data runs up to this day
 NEXT_AS_OF = FIRST_AS_OF + dt.timedelta(days=7)

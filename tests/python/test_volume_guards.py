@@ -14,15 +14,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN_DIR, PROJECT_DIR, cli_env
+from conftest import BIN_DIR, cli_env
 
-sys.path.insert(0, str(PROJECT_DIR / "bench"))
-import raw_scans  # noqa: E402
+from customer_mart.benchmark import raw_scans
 
 AS_OF = "2026-06-30"
 BUILD = ("build", "--exclude", "resource_type:unit_test")
@@ -106,8 +104,8 @@ def parquet_project(dbt_project, small_generated_dir, tmp_path):
 def test_history_and_shrink_guard_on_duckdb(parquet_project):
     project = parquet_project
     build(project)
-    # The same build reads each raw table at most twice (bench/raw_scans.py, from its artefacts):
-    # its profile and the one model that stages it for the features.
+    # The same build reads each raw table at most twice (customer_mart.benchmark.raw_scans, from its
+    # artefacts): its profile and the one model that stages it for the features.
     scans = raw_scans.summary(raw_scans.raw_scans(project.workdir / "target"))
     assert {table: counts["full"] for table, counts in scans.items()} == {
         "distribution_centers": 2,

@@ -1,6 +1,6 @@
 """Append one week of website events to a raw folder, as the next weekly delivery would.
 
-    python bench/weekly_delivery.py RAW_DIR LAST_DAY
+    python -m customer_mart.benchmark.weekly_delivery RAW_DIR LAST_DAY
 
 The raw contract allows several files per table folder; the delivery is one more file in
 `events/`, made from the events already there, relative to LAST_DAY (the day the data ran up

@@ -1,20 +1,25 @@
-"""Run bench/single_query.sql: customer_features in one DuckDB statement from the raw Parquet files.
+"""Run single_query.sql (package data, beside this module): customer_features in one DuckDB
+statement from the raw Parquet files.
 
-python bench/single_query.py RAW_DIR AS_OF_DATE OUT.parquet [--memory-limit 2GB] [--threads 2]
+    python -m customer_mart.benchmark.single_query RAW_DIR AS_OF_DATE OUT.duckdb
+        [--memory-limit 2GB] [--threads 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+from importlib.resources import files
 from pathlib import Path
 from string import Template
 
 import duckdb
 import pyarrow as pa
-from features_common import LEVEL_2_ABOVE_USD, LEVEL_3_FROM_USD, feature_window
 
-SQL_FILE = Path(__file__).with_name("single_query.sql")
+from customer_mart.benchmark.features_common import LEVEL_2_ABOVE_USD, LEVEL_3_FROM_USD, feature_window
+
+# Package data (pyproject.toml), read from the installed package: editable or from the wheel.
+SQL_FILE = files("customer_mart.benchmark").joinpath("single_query.sql")
 
 
 def statement(raw_dir: str | Path, as_of: dt.date) -> str:

@@ -1,6 +1,6 @@
 """How many times a dbt build reads each raw table, from the build's own artefacts.
 
-    .venv/bin/python bench/raw_scans.py TARGET_DIR
+    .venv/bin/python -m customer_mart.benchmark.raw_scans TARGET_DIR
 
 Reads TARGET_DIR/manifest.json and TARGET_DIR/run_results.json. Every node that ran a query
 (a table or incremental model, a snapshot, a data test) reads each raw source it depends on,

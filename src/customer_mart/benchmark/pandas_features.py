@@ -1,6 +1,6 @@
 """customer_features in plain pandas, as a Python user would write it: read, clean, dedup, join.
 
-    python bench/pandas_features.py RAW_DIR AS_OF_DATE OUT.parquet
+    python -m customer_mart.benchmark.pandas_features RAW_DIR AS_OF_DATE OUT.parquet
 
 Same rules as the dbt mart (doc blocks in models/marts/_marts__docs.md and
 models/staging/thelook/_thelook__docs.md). Money is summed in whole micro-dollars, the
@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from features_common import LEVEL_2_ABOVE_USD, LEVEL_3_FROM_USD, feature_window
+
+from customer_mart.benchmark.features_common import LEVEL_2_ABOVE_USD, LEVEL_3_FROM_USD, feature_window
 
 STATUSES = {s.lower(): s for s in ("Complete", "Cancelled", "Returned", "Processing", "Shipped")}
 

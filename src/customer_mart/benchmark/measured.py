@@ -1,6 +1,6 @@
 """Run one command and report its wall time, CPU time and peak memory, from a small process.
 
-    python bench/measured.py REPORT.json STALL_SECONDS -- COMMAND [ARGS...]
+    python -m customer_mart.benchmark.measured REPORT.json STALL_SECONDS -- COMMAND [ARGS...]
 
 Why a process of its own: Linux counts a process's peak resident memory from the moment it is
 forked, and keeps that count across exec, so a command forked straight from the benchmark (a

@@ -10,7 +10,8 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from features_common import COLUMNS
+
+from customer_mart.benchmark.features_common import COLUMNS
 
 MONEY = ("purchase_amount_last_year", "gross_profit_last_year")
 TOLERANCES = {"nearest_dc_distance_km": 1e-3 + 1e-9, "return_rate_last_year": 1e-12}
