@@ -7,171 +7,37 @@
 #   s3://<bucket>/<docs_prefix>/segments.png           the week's customer segments
 #   s3://<bucket>/<docs_prefix>/segment_history.png    segment sizes and profit levels, week by week
 # and, under <segments_prefix>/, the segment step's Parquet exchange with Redshift (iam.tf).
-# Private, SSE-KMS with the platform key, versioned, TLS only, access-logged. The task may put
-# exactly the published keys; the CI role may read the first two; analysts read the docs page and
-# its charts through pre-signed URLs made by someone holding the docs_reader policy (README.md).
+# Private, SSE-KMS with the platform key, versioned, TLS only, access-logged (modules/hardened_bucket).
+# The task may put exactly the published keys; the CI role may read the first two; analysts read
+# the docs page and its charts through pre-signed URLs made by someone holding the docs_reader
+# policy (README.md).
 # ---------------------------------------------------------------------------------------------
 
-resource "aws_s3_bucket" "artifacts" {
+module "artifacts_bucket" {
+  source = "./modules/hardened_bucket"
   #checkov:skip=CKV_AWS_144:Cross-region replication is not worth a second region for artefacts that every weekly build writes again.
   #checkov:skip=CKV2_AWS_62:Nothing consumes object events: CI fetches the manifest when a pull request runs, analysts open the docs on demand.
-  bucket = local.artifacts_bucket_name
-}
 
-resource "aws_s3_bucket_ownership_controls" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
+  bucket            = local.artifacts_bucket_name
+  kms_key_arn       = aws_kms_key.platform.arn
+  access_log_bucket = module.access_logs_bucket.bucket
 
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "artifacts" {
-  bucket                  = aws_s3_bucket.artifacts.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_versioning" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
-
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
-
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.platform.arn
-    }
-    bucket_key_enabled = true
-  }
-}
-
-resource "aws_s3_bucket_logging" "artifacts" {
-  bucket        = aws_s3_bucket.artifacts.id
-  target_bucket = aws_s3_bucket.access_logs.id
-  target_prefix = "s3/${local.artifacts_bucket_name}/"
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
-
-  # Every weekly build replaces the three objects: keep the replaced versions for a while.
-  rule {
-    id     = "expire-replaced-artifacts"
-    status = "Enabled"
-
-    filter {}
-
-    noncurrent_version_expiration {
-      noncurrent_days = var.artifacts_noncurrent_version_days
-    }
-
-    expiration {
-      expired_object_delete_marker = true
-    }
-  }
-
-  rule {
-    id     = "abort-incomplete-uploads"
-    status = "Enabled"
-
-    filter {}
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 7
-    }
-  }
-
-  # The segment step's exchange files: the tables in Redshift keep the history.
-  rule {
-    id     = "expire-segment-exchange-files"
-    status = "Enabled"
-
-    filter {
-      prefix = "${var.segments_prefix}/"
-    }
-
-    expiration {
-      days = var.segments_retention_days
-    }
-
-    noncurrent_version_expiration {
-      noncurrent_days = 1
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.artifacts]
-}
-
-data "aws_iam_policy_document" "artifacts_bucket" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [local.artifacts_bucket_arn, "${local.artifacts_bucket_arn}/*"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-
-  statement {
-    sid       = "DenyTlsOlderThan12"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [local.artifacts_bucket_arn, "${local.artifacts_bucket_arn}/*"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "NumericLessThan"
-      variable = "s3:TlsVersion"
-      values   = ["1.2"]
-    }
-  }
-
-  statement {
-    sid       = "DenyOtherKmsKeys"
-    effect    = "Deny"
-    actions   = ["s3:PutObject"]
-    resources = ["${local.artifacts_bucket_arn}/*"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "StringNotEqualsIfExists"
-      variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
-      values   = [aws_kms_key.platform.arn]
-    }
-  }
-}
-
-resource "aws_s3_bucket_policy" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
-  policy = data.aws_iam_policy_document.artifacts_bucket.json
-
-  depends_on = [aws_s3_bucket_public_access_block.artifacts]
+  lifecycle_rules = [
+    # Every weekly build replaces the three objects: keep the replaced versions for a while.
+    {
+      id                      = "expire-replaced-artifacts"
+      noncurrent_version_days = var.artifacts_noncurrent_version_days
+      expire_delete_markers   = true
+    },
+    { id = "abort-incomplete-uploads", abort_incomplete_upload_days = 7 },
+    # The segment step's exchange files: the tables in Redshift keep the history.
+    {
+      id                      = "expire-segment-exchange-files"
+      prefix                  = "${var.segments_prefix}/"
+      expiration_days         = var.segments_retention_days
+      noncurrent_version_days = 1
+    },
+  ]
 }
 
 # ---------------------------------------------------------------------------------------------

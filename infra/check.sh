@@ -6,8 +6,9 @@
 #   terraform  terraform fmt -check, init -backend=false, validate, then `plan`
 #   plan       terraform plan with fake credentials (offline/provider_override.tf) and the
 #              example variables; writes infra/.offline/plan.json for tests/python/test_infra.py.
-#              The plan is reused while its inputs (the .tf files, the example variables, the
-#              override, the provider lock file and the terraform version) are unchanged.
+#              The plan is reused while its inputs (the .tf files, those of modules/, the example
+#              variables, the override, the provider lock file and the terraform version) are
+#              unchanged.
 #   checkov    checkov --framework terraform --skip-download in its own virtual environment
 #              (.venv-checkov/, created from infra/requirements-checkov.txt when missing);
 #              any failed check fails the script.
@@ -79,10 +80,12 @@ provider_missing_reason() {
     fi
 }
 
+initialised=no
 tf_init() {
     step "terraform init -backend=false (providers from $PROVIDER_MIRROR)"
     quiet "$TERRAFORM" -chdir="$INFRA_DIR" init -backend=false -input=false -no-color
     ran "terraform init -backend=false"
+    initialised=yes
 }
 
 # Everything the plan depends on, hashed: an unchanged key means an unchanged plan.
@@ -90,7 +93,7 @@ plan_inputs_key() {
     {
         "$TERRAFORM" version -json
         local f
-        for f in "$INFRA_DIR"/*.tf "$INFRA_DIR/terraform.tfvars.example" \
+        for f in "$INFRA_DIR"/*.tf "$INFRA_DIR"/modules/*/*.tf "$INFRA_DIR/terraform.tfvars.example" \
             "$INFRA_DIR/offline/provider_override.tf" "$INFRA_DIR/.terraform.lock.hcl"; do
             echo "== ${f#"$INFRA_DIR"/}"
             cat "$f"
@@ -110,6 +113,9 @@ tf_plan() {
         return
     fi
 
+    # A changed input may be a new or changed module call: install the modules again (offline, ~2 s).
+    if [[ "$initialised" == no ]]; then tf_init; fi
+
     step "terraform plan -refresh=false -lock=false (fake credentials, terraform.tfvars.example)"
     # A scratch root module: the real .tf files (symlinked) plus the fake-credentials override,
     # sharing infra/.terraform, so that the override can never leak into a real apply.
@@ -117,6 +123,7 @@ tf_plan() {
     mkdir -p "$WORK_DIR"
     local f
     for f in "$INFRA_DIR"/*.tf; do ln -s "../$(basename "$f")" "$WORK_DIR/$(basename "$f")"; done
+    ln -s ../modules "$WORK_DIR/modules"
     cp "$INFRA_DIR/offline/provider_override.tf" "$WORK_DIR/provider_override.tf"
     cp "$INFRA_DIR/.terraform.lock.hcl" "$WORK_DIR/.terraform.lock.hcl"
 

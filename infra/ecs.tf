@@ -39,7 +39,7 @@ locals {
     # The group the marts are granted to; the bootstrap SQL creates it (outputs.tf).
     ANALYSTS_GROUP = var.analysts_group
     # Read by scripts/weekly_build.sh: where a build publishes its artefacts and docs.
-    ARTIFACTS_BUCKET      = aws_s3_bucket.artifacts.bucket
+    ARTIFACTS_BUCKET      = module.artifacts_bucket.bucket
     ARTIFACTS_PREFIX      = var.artifacts_prefix
     DOCS_PREFIX           = var.docs_prefix
     ARTIFACTS_KMS_KEY_ARN = aws_kms_key.platform.arn
@@ -51,7 +51,7 @@ locals {
     SCHEDULE_TIMEZONE   = var.schedule_timezone
     # Read by the segment step (customer-mart segment --target redshift): where it exchanges
     # Parquet files with Redshift, the role UNLOAD and COPY assume, and the key of those files.
-    SEGMENTS_BUCKET       = aws_s3_bucket.artifacts.bucket
+    SEGMENTS_BUCKET       = module.artifacts_bucket.bucket
     SEGMENTS_PREFIX       = var.segments_prefix
     SEGMENTS_IAM_ROLE_ARN = aws_iam_role.segments.arn
     SEGMENTS_KMS_KEY_ARN  = aws_kms_key.platform.arn

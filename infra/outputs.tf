@@ -5,7 +5,7 @@ output "aws_region" {
 
 output "raw_bucket" {
   description = "The raw-data bucket (--bucket of `customer-mart upload`)."
-  value       = aws_s3_bucket.raw.bucket
+  value       = module.raw_bucket.bucket
 }
 
 output "raw_prefix" {
@@ -15,12 +15,12 @@ output "raw_prefix" {
 
 output "raw_table_locations" {
   description = "S3 location of each raw table, as the Glue catalog describes it."
-  value       = { for t, p in local.raw_table_prefixes : t => "s3://${aws_s3_bucket.raw.bucket}/${p}" }
+  value       = { for t, p in local.raw_table_prefixes : t => "s3://${module.raw_bucket.bucket}/${p}" }
 }
 
 output "upload_command" {
   description = "The command that loads a local raw folder into the bucket and checks the Glue tables."
-  value       = "customer-mart upload --raw-dir data/raw --bucket ${aws_s3_bucket.raw.bucket} --prefix ${var.raw_prefix} --region ${local.region} --glue-database ${aws_glue_catalog_database.raw.name} --delete-stale"
+  value       = "customer-mart upload --raw-dir data/raw --bucket ${module.raw_bucket.bucket} --prefix ${var.raw_prefix} --region ${local.region} --glue-database ${aws_glue_catalog_database.raw.name} --delete-stale"
 }
 
 output "glue_database" {
@@ -135,29 +135,29 @@ output "schedule" {
 
 output "artifacts_bucket" {
   description = "Bucket where each successful weekly build publishes the production dbt artefacts and the docs site."
-  value       = aws_s3_bucket.artifacts.bucket
+  value       = module.artifacts_bucket.bucket
 }
 
 output "production_artifacts_uri" {
   description = "S3 folder of the production manifest.json and run_results.json (slim CI's --state; PROD_ARTIFACTS_URI in the pull-request workflow)."
-  value       = "s3://${aws_s3_bucket.artifacts.bucket}/${var.artifacts_prefix}/"
+  value       = "s3://${module.artifacts_bucket.bucket}/${var.artifacts_prefix}/"
 }
 
 output "docs_uri" {
   description = "S3 object of the weekly docs site (one HTML file, private)."
-  value       = "s3://${aws_s3_bucket.artifacts.bucket}/${local.artifact_keys.docs}"
+  value       = "s3://${module.artifacts_bucket.bucket}/${local.artifact_keys.docs}"
 }
 
 output "docs_presign_command" {
   description = "The command an analyst (holding the docs_reader policy) runs to open the docs site: it prints a URL valid for one hour."
-  value       = "aws s3 presign s3://${aws_s3_bucket.artifacts.bucket}/${local.artifact_keys.docs} --expires-in 3600 --region ${local.region}"
+  value       = "aws s3 presign s3://${module.artifacts_bucket.bucket}/${local.artifact_keys.docs} --expires-in 3600 --region ${local.region}"
 }
 
 output "segment_charts_presign_commands" {
   description = "The commands an analyst (holding the docs_reader policy) runs to open the week's segment charts published beside the docs page: each prints a URL valid for one hour."
   value = {
     for k in ["segments_chart", "segment_history_chart"] :
-    k => "aws s3 presign s3://${aws_s3_bucket.artifacts.bucket}/${local.artifact_keys[k]} --expires-in 3600 --region ${local.region}"
+    k => "aws s3 presign s3://${module.artifacts_bucket.bucket}/${local.artifact_keys[k]} --expires-in 3600 --region ${local.region}"
   }
 }
 
@@ -178,7 +178,7 @@ output "alerts_topic_arn" {
 
 output "failed_build_artifacts_uri" {
   description = "S3 folder where the weekly task puts a failed dbt step's run_results.json and manifest.json (slim CI never reads them)."
-  value       = "s3://${aws_s3_bucket.artifacts.bucket}/${var.artifacts_prefix}/last-failed-build/"
+  value       = "s3://${module.artifacts_bucket.bucket}/${var.artifacts_prefix}/last-failed-build/"
 }
 
 output "heartbeat_queue" {

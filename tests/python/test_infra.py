@@ -25,6 +25,7 @@ from customer_mart.upload import expected_glue_columns
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
+BUCKET_MODULE = INFRA / "modules" / "hardened_bucket"
 WEEKLY_BUILD = ROOT / "scripts" / "weekly_build.sh"
 TERRAFORM = shutil.which("terraform")
 PROVIDER_MIRROR = Path("/opt/tf-plugins/registry.terraform.io/hashicorp/aws")
@@ -50,10 +51,11 @@ def _clean(value: Any) -> Any:
 
 
 @cache
-def hcl() -> dict[str, Any]:
-    """Every block of infra/*.tf: resources and data by type and name, variables, locals, outputs."""
+def hcl(folder: Path = INFRA) -> dict[str, Any]:
+    """Every block of a module's *.tf (by default the root, infra/): resources and data by type and
+    name, variables, locals, outputs."""
     merged: dict[str, Any] = {"resource": {}, "data": {}, "variable": {}, "locals": {}, "output": {}}
-    for path in sorted(INFRA.glob("*.tf")):
+    for path in sorted(folder.glob("*.tf")):
         with open(path) as f:
             parsed = _clean(hcl2.load(f))
         for kind in ("resource", "data"):
@@ -150,13 +152,21 @@ def test_spectrum_role_policies_name_only_the_raw_prefixes_and_the_glue_database
     assert kms[0]["resources"] == ["${aws_kms_key.data.arn}"]
 
 
+def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """A policy document's statement blocks, those of its dynamic "statement" blocks included."""
+    dynamic = [d["statement"]["content"][0] for d in document.get("dynamic", []) if "statement" in d]
+    return document.get("statement", []) + dynamic
+
+
 def test_no_iam_policy_uses_a_wildcard_resource_where_a_narrower_one_exists() -> None:
     allowed = {("execution", "ecr:GetAuthorizationToken")}  # IAM has no narrower resource for it
     key_policies = {"kms_data", "kms_platform"}  # in a key policy "*" is the key itself
-    for name, document in hcl()["data"]["aws_iam_policy_document"].items():
+    in_module = hcl(BUCKET_MODULE)["data"]["aws_iam_policy_document"]
+    documents = [*hcl()["data"]["aws_iam_policy_document"].items(), *in_module.items()]
+    for name, document in documents:
         if name in key_policies:
             continue
-        for statement in document["statement"]:
+        for statement in _statements(document):
             resources = statement.get("resources", [])
             if isinstance(resources, list) and "*" in resources:
                 assert {(name, a) for a in statement["actions"]} <= allowed, (name, statement)
@@ -535,12 +545,102 @@ def test_plan_glue_tables_point_at_the_raw_prefixes(plan: dict[str, Any]) -> Non
         assert [(c["name"], c["type"]) for c in descriptor["columns"]] == expected_glue_columns(table)
 
 
+# --- the buckets: one module's hardening, three uses ------------------------------------------
+
+# Module call -> (the name's middle part, the KMS key of its default encryption; None: SSE-S3).
+BUCKETS = {
+    "raw_bucket": ("raw", "aws_kms_key.data"),
+    "artifacts_bucket": ("artifacts", "aws_kms_key.platform"),
+    "access_logs_bucket": ("access-logs", None),
+}
+PUBLIC_ACCESS_BLOCKS = (
+    "block_public_acls",
+    "block_public_policy",
+    "ignore_public_acls",
+    "restrict_public_buckets",
+)
+
+
+def _read_data(plan: dict[str, Any], address: str) -> dict[str, Any]:
+    """A data source's values: read during apply (in resource_changes) or already during the plan."""
+    for change in plan["resource_changes"]:
+        if change["address"] == address:
+            return change["change"]["after"]
+    modules = [plan["prior_state"]["values"]["root_module"]]
+    while modules:
+        module = modules.pop()
+        modules.extend(module.get("child_modules", []))
+        for r in module.get("resources", []):
+            if r["address"] == address:
+                return r["values"]
+    raise AssertionError(f"{address} is not in the plan")
+
+
+def test_plan_every_bucket_is_hardened_by_the_module(plan: dict[str, Any]) -> None:
+    variables = {k: v["value"] for k, v in plan["variables"].items()}
+    name = f"{variables['name_prefix']}-{{}}-{variables['aws_account_id']}-{variables['aws_region']}"
+    changes = [c for c in plan["resource_changes"] if c["mode"] == "managed"]
+    s3 = [c for c in changes if c["type"].startswith("aws_s3_")]
+    assert [c["address"] for c in s3 if c.get("module_address") is None] == [], "only the module's"
+    assert {c["module_address"] for c in s3} == {f"module.{m}" for m in BUCKETS}
+    calls = plan["configuration"]["root_module"]["module_calls"]
+
+    for module, (infix, key) in BUCKETS.items():
+        at, bucket = f"module.{module}.", name.format(infix)
+        arn = f"arn:aws:s3:::{bucket}"
+        assert calls[module]["source"] == "./modules/hardened_bucket"
+        assert _after(plan, at + "aws_s3_bucket.this")["bucket"] == bucket
+        block = _after(plan, at + "aws_s3_bucket_public_access_block.this")
+        assert all(block[k] is True for k in PUBLIC_ACCESS_BLOCKS)
+        ownership = _after(plan, at + "aws_s3_bucket_ownership_controls.this")["rule"]
+        assert ownership == [{"object_ownership": "BucketOwnerEnforced"}]
+        versioning = _after(plan, at + "aws_s3_bucket_versioning.this")["versioning_configuration"]
+        assert versioning[0]["status"] == "Enabled"
+        (rule,) = _after(plan, at + "aws_s3_bucket_server_side_encryption_configuration.this")["rule"]
+        (default,) = rule["apply_server_side_encryption_by_default"]
+        lifecycle = _after(plan, at + "aws_s3_bucket_lifecycle_configuration.this")["rule"]
+        aborts = [r["abort_incomplete_multipart_upload"] for r in lifecycle]
+        assert [a for a in aborts if a] == [[{"days_after_initiation": 7}]]
+        document = _read_data(plan, at + "data.aws_iam_policy_document.this")
+        statements = {s["sid"]: s for s in document["statement"]}
+        insecure = statements["DenyInsecureTransport"]
+        assert (insecure["effect"], insecure["actions"]) == ("Deny", ["s3:*"])
+        assert insecure["resources"] == [arn, f"{arn}/*"]
+        (condition,) = insecure["condition"]
+        assert condition == {"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}
+        logging = [c["change"]["after"] for c in s3 if c["address"] == at + "aws_s3_bucket_logging.this[0]"]
+        if key is None:  # the log bucket: SSE-S3, the only encryption S3 log delivery supports
+            assert default["sse_algorithm"] == "AES256" and "kms_key_arn" not in calls[module]["expressions"]
+            assert set(statements) == {"DenyInsecureTransport"} and logging == []
+            continue
+        assert default["sse_algorithm"] == "aws:kms" and rule["bucket_key_enabled"] is True
+        assert calls[module]["expressions"]["kms_key_arn"]["references"][-1] == key
+        assert set(statements) == {"DenyInsecureTransport", "DenyTlsOlderThan12", "DenyOtherKmsKeys"}
+        assert statements["DenyTlsOlderThan12"]["condition"][0]["values"] == ["1.2"]
+        assert [(g["target_bucket"], g["target_prefix"]) for g in logging] == [
+            (name.format("access-logs"), f"s3/{bucket}/")
+        ]
+
+
+def test_moved_blocks_lead_every_old_bucket_address_into_the_module(plan: dict[str, Any]) -> None:
+    """A deployment applied before the module keeps its buckets: each old address moves to a planned
+    one (a `to` that names nothing would make terraform destroy the bucket and create it anew)."""
+    with open(INFRA / "moved.tf") as f:
+        moves = [(m["from"].strip("${}"), m["to"].strip("${}")) for m in hcl2.load(f)["moved"]]
+    managed = [c for c in plan["resource_changes"] if c["mode"] == "managed"]
+    s3 = [c["address"] for c in managed if c["type"].startswith("aws_s3_")]
+    assert sorted(to for _, to in moves) == sorted(s3)
+    for old, new in moves:
+        (module, rtype, this) = new.removeprefix("module.").split(".")
+        assert old == f"{rtype}.{module.removesuffix('_bucket')}" and this in {"this", "this[0]"}
+
+
 # --- what a successful build publishes, and who hears about a failed one ---------------------
 
 
 def test_task_environment_names_the_bucket_prefixes_and_group() -> None:
     env = hcl()["locals"]["dbt_environment"]
-    assert env["ARTIFACTS_BUCKET"] == "${aws_s3_bucket.artifacts.bucket}"
+    assert env["ARTIFACTS_BUCKET"] == "${module.artifacts_bucket.bucket}"
     assert env["ARTIFACTS_PREFIX"] == "${var.artifacts_prefix}"
     assert env["DOCS_PREFIX"] == "${var.docs_prefix}"
     assert env["ARTIFACTS_KMS_KEY_ARN"] == "${aws_kms_key.platform.arn}"
@@ -591,16 +691,8 @@ def test_plan_task_may_put_exactly_the_artifacts_docs_and_a_failed_builds_result
 ) -> None:
     variables = {k: v["value"] for k, v in plan["variables"].items()}
     bucket = f"{variables['name_prefix']}-artifacts-{variables['aws_account_id']}-{variables['aws_region']}"
-    assert _after(plan, "aws_s3_bucket.artifacts")["bucket"] == bucket
-    block = _after(plan, "aws_s3_bucket_public_access_block.artifacts")
-    assert all(
-        block[k] is True
-        for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
-    )
-    encryption = _config(plan, "aws_s3_bucket_server_side_encryption_configuration.artifacts")
-    default = encryption["rule"][0]["apply_server_side_encryption_by_default"][0]
-    assert default["sse_algorithm"]["constant_value"] == "aws:kms"
-    assert "aws_kms_key.platform" in default["kms_master_key_id"]["references"]
+    # Private, versioned, SSE-KMS with the platform key: test_plan_every_bucket_is_hardened_by_the_module.
+    assert _after(plan, "module.artifacts_bucket.aws_s3_bucket.this")["bucket"] == bucket
 
     on_runner = {
         r["address"]
@@ -842,7 +934,7 @@ def test_plan_ci_role_reads_only_the_production_state(plan: dict[str, Any]) -> N
         "${local.artifact_keys.manifest}",
         "${local.artifact_keys.run_results}",
     ]
-    assert _after(plan, "aws_s3_bucket.artifacts")["bucket"] == bucket
+    assert _after(plan, "module.artifacts_bucket.aws_s3_bucket.this")["bucket"] == bucket
 
 
 def test_plan_segment_step_reaches_only_the_segments_prefix(plan: dict[str, Any]) -> None:
@@ -886,7 +978,7 @@ def test_plan_segment_step_reaches_only_the_segments_prefix(plan: dict[str, Any]
     assert {c["variable"] for c in kms["condition"]} == {"kms:ViaService", "kms:EncryptionContext:aws:s3:arn"}
 
     env = hcl()["locals"]["dbt_environment"]
-    assert env["SEGMENTS_BUCKET"] == "${aws_s3_bucket.artifacts.bucket}"
+    assert env["SEGMENTS_BUCKET"] == "${module.artifacts_bucket.bucket}"
     assert env["SEGMENTS_PREFIX"] == "${var.segments_prefix}"
     assert env["SEGMENTS_IAM_ROLE_ARN"] == "${aws_iam_role.segments.arn}"
     assert env["SEGMENTS_KMS_KEY_ARN"] == "${aws_kms_key.platform.arn}"

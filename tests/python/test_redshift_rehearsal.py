@@ -124,7 +124,13 @@ def plan_variables(plan: dict) -> dict:
 
 
 def planned(plan: dict, address: str) -> dict:
-    (resource,) = [r for r in plan["planned_values"]["root_module"]["resources"] if r["address"] == address]
+    """A resource's planned values, in the root module or in a module it calls."""
+    modules, found = [plan["planned_values"]["root_module"]], []
+    while modules:
+        module = modules.pop()
+        modules.extend(module.get("child_modules", []))
+        found += [r for r in module.get("resources", []) if r["address"] == address]
+    (resource,) = found
     return resource["values"]
 
 
@@ -309,7 +315,7 @@ def segments_s3(plan):
     host, port = moto.get_host_and_port()
     endpoint = f"http://{host}:{port}"
     credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-    bucket = planned(plan, "aws_s3_bucket.artifacts")["bucket"]
+    bucket = planned(plan, "module.artifacts_bucket.aws_s3_bucket.this")["bucket"]
     s3 = boto3.client("s3", region_name=region, endpoint_url=endpoint, **credentials)
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     kms = boto3.client("kms", region_name=region, endpoint_url=endpoint, **credentials)
