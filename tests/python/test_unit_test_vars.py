@@ -32,3 +32,12 @@ def test_a_build_with_other_thresholds_and_date_passes_its_unit_tests(dbt_projec
         "events_without_user_or_source_are_ignored",
         "events_new_files_are_merged_with_the_rows_merged_before",
     } <= set(unit_tests)
+    # Each unit test and model is built as a relation named after it: PostgreSQL refuses a name over
+    # 63 bytes (a 64-character unit test name once failed the whole `dbt build --target postgres`).
+    built = [
+        r["unique_id"].split(".")[-1]
+        for r in results
+        if r["unique_id"].split(".")[0] in ("unit_test", "model", "seed", "snapshot")
+    ]
+    assert len(built) > len(unit_tests)
+    assert [name for name in built if len(name.encode()) > 63] == []
