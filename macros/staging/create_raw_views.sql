@@ -5,7 +5,8 @@
     no file), and makes one view per raw table, `<raw_schema>.<table>`, over exactly those files
     as `raw_reader` reads them. Every later reader in the run takes the same list
     (`raw_table_files`), so a file that lands while the run goes on is read by the next run, never
-    half by this one. Each view adds the columns `"$path"` (the file each row comes from) and
+    half by this one. Before the views, the listed files are checked (`check_raw_files`,
+    `check_raw_types`: a broken file stops the run naming table and file). Each view adds the columns `"$path"` (the file each row comes from) and
     `"$size"` (its size in bytes), named as Redshift Spectrum names its pseudo-columns and as
     `customer-mart load` records them on PostgreSQL, so that one SQL reads them on every engine.
     The sources name these views on every engine (on PostgreSQL and Redshift the same names are
@@ -31,6 +32,10 @@
             ) -%}
         {%- endfor -%}
         {%- do run_query("create or replace table " ~ raw_files_relation() ~ " as " ~ listings | join(" union all ")) -%}
+        {#- Every listed file readable and of the raw contract before any view is bound to it: a view
+            over a truncated Parquet file fails at creation with DuckDB's own error, naming no table. -#}
+        {%- do check_raw_files() -%}
+        {%- do check_raw_types() -%}
         {%- for table in raw_columns() -%}
             {%- set files = [] -%}
             {%- set sizes = [] -%}

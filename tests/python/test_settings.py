@@ -382,7 +382,7 @@ def test_the_known_vars_are_the_vars_the_project_reads() -> None:
                 # Names looped over: var(name ...) / var(names[0] ...) read from tuples of ('var', ...).
                 if re.search(r"\bvar\((name|names\[0\])", source):
                     read |= set(re.findall(r"\(\s*'([a-z0-9_]+)',\s*(?:'[A-Z_]+'|[0-9.]+)\s*\)", source))
-                    for names in re.findall(r"for name in \(([^)]*)\)", source):
+                    for names in re.findall(r"for name in [(\[]([^)\]]*)[)\]]", source):
                         read |= set(re.findall(r"'([a-z0-9_]+)'", names))
     read |= set(re.findall(r"\bvar\(\s*'([a-z0-9_]+)'", (PROJECT_DIR / "dbt_project.yml").read_text()))
     assert {"spectrum_schema", "profit_level_3_from", "max_raw_table_shrink", "as_of_date"} <= read
