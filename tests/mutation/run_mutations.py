@@ -205,7 +205,8 @@ def main() -> int:
             verdict, seconds = try_mutation(
                 None, tmp_path / "baseline", raw_dir, base_db, args.all_stages, args.verbose
             )
-            print(f"{'(none: the project as it is)':60} {verdict:30} {seconds:6.0f} s", file=sys.stderr)
+            passed = "passes (baseline)" if verdict == "SURVIVED" else verdict
+            print(f"{'(none: the project as it is)':60} {passed:30} {seconds:6.0f} s", file=sys.stderr)
             if verdict != "SURVIVED":
                 print("the unmutated project fails the fast suite; fix that first", file=sys.stderr)
                 return 2
