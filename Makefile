@@ -94,8 +94,11 @@ infra-check:
 system-deps:
 	bash scripts/install-system-deps.sh
 
+# pytest on TEST_WORKERS processes (pytest-xdist), each taking a whole test module at a time, so
+# that a module's fixtures (servers, built warehouses) are made once. Serial: TEST_WORKERS=0.
+TEST_WORKERS ?= 2
 test: system-deps setup lint infra-check
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The fast loop while changing a model: ruff, sqlfluff on the SQL changed since the last commit,
 # then dbt build (every unit test and data test) on $(CHECK_USERS) generated users, and the mart

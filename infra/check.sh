@@ -103,6 +103,9 @@ plan_inputs_key() {
 
 tf_plan() {
     local key
+    # One plan at a time: parallel test workers may each ask for it (the lock is released at exit).
+    exec 9>"$INFRA_DIR/.offline.lock"
+    flock 9
     if [[ ! -f "$INFRA_DIR/.terraform.lock.hcl" || ! -d "$INFRA_DIR/.terraform/providers" ]]; then
         tf_init
     fi

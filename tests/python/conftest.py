@@ -200,3 +200,21 @@ def postgres_server():
 
     with running_server(require_bin_dir()) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    """moto in server mode, in a thread of this process, on a free port of 127.0.0.1.
+
+    moto keeps its fake accounts in the process, shared by every server and `mock_aws` it runs:
+    the state is reset first, so that a module never sees the buckets an earlier one made."""
+    import requests
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
+    yield endpoint
+    server.stop()

@@ -76,18 +76,6 @@ def test_load_exit_codes(postgres_server, official_sample_dir, tmp_path):
 
 
 # upload
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    """moto in server mode, in a thread of this process, on a free port of 127.0.0.1."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def aws_env(moto_endpoint) -> dict[str, str]:
     return {

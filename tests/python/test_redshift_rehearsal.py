@@ -301,19 +301,15 @@ def platform(server, plan, raw_dir, tmp_path_factory) -> Platform:
 
 
 @pytest.fixture(scope="module")
-def segments_s3(plan):
+def segments_s3(plan, moto_endpoint):
     """moto in server mode (a thread of this process) as the segment step's S3 and KMS: the
     artefacts bucket and a platform key; the environment the step runs with (infra/ecs.tf's
     SEGMENTS_* settings, the ARNs the plan leaves unknown written from their known parts)."""
     import boto3
-    from moto.server import ThreadedMotoServer
 
     variables = plan_variables(plan)
     region = variables["aws_region"]
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+    endpoint = moto_endpoint
     credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
     bucket = planned(plan, "module.artifacts_bucket.aws_s3_bucket.this")["bucket"]
     s3 = boto3.client("s3", region_name=region, endpoint_url=endpoint, **credentials)
@@ -340,7 +336,6 @@ def segments_s3(plan):
             "SEGMENTS_KMS_KEY_ARN": key,
         },
     }
-    moto.stop()
 
 
 NEW_WEEK_USER = {

@@ -79,18 +79,6 @@ printf 'png-2' > "$charts/segment_history.png"
 """
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    """moto in server mode, in a thread of this process, on a free port of 127.0.0.1."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 class Task:
     """The task's AWS side (bucket, topic with a subscribed inbox, heartbeat queue) and its runs."""
 
