@@ -177,7 +177,7 @@ profile as (
         max(created_at) as created_at,
         {%- endif %}
         {%- if per_file %}
-        cast(raw_file as {{ type_text() }}) as raw_file,
+        cast(raw_file as {{ type_raw_file() }}) as raw_file,
         max(file_size) as file_size,
         {{ fingerprint_sum('row_fingerprint') }} as file_signature,
         {%- endif %}
@@ -227,9 +227,9 @@ final as (
         cast(null as {{ dbt.type_bigint() }}) as {{ key_column }},
         cast(null as timestamp) as created_at,
         {%- else %}
-        cast(null as {{ type_text() }}) as raw_file,
+        cast(null as {{ type_raw_file() }}) as raw_file,
         cast(null as {{ dbt.type_bigint() }}) as file_size,
-        cast(null as {{ type_text() }}) as file_signature,
+        cast(null as {{ type_text(40) }}) as file_signature,
         {%- endif %}
         {%- for name in newest %}
         cast(null as timestamp) as {{ name }},

@@ -40,11 +40,11 @@
 
 {#- PostgreSQL: the first 15 hex digits of the MD5 read as a bit string, then as a bigint. -#}
 {% macro default__fingerprint_sum(column) -%}
-    cast(sum(cast(cast('x' || substr({{ column }}, 1, 15) as bit(60)) as bigint)) as {{ type_text() }})
+    cast(sum(cast(cast('x' || substr({{ column }}, 1, 15) as bit(60)) as bigint)) as {{ type_text(40) }})
 {%- endmacro %}
 
 {#- Redshift: the same 15 hex digits through strtol (AWS "STRTOL function"); summed as a decimal,
-    since Redshift sums bigints into a bigint, which would overflow. -#}
+    since Redshift sums bigints into a bigint, which would overflow. As text: at most 38 digits. -#}
 {% macro redshift__fingerprint_sum(column) -%}
-    cast(sum(cast(strtol(substring({{ column }}, 1, 15), 16) as decimal(38, 0))) as {{ type_text() }})
+    cast(sum(cast(strtol(substring({{ column }}, 1, 15), 16) as decimal(38, 0))) as {{ type_text(40) }})
 {%- endmacro %}

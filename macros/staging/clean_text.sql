@@ -8,7 +8,6 @@
 {% macro clean_text(column, table=none) -%}
     {%- set size = raw_text_size(column, table) -%}
     {%- set trimmed = "trim(cast(" ~ column ~ " as " ~ type_text() ~ "))" -%}
-    case
-        when {{ text_bytes(trimmed) }} <= {{ size }} then cast(nullif({{ trimmed }}, '') as {{ type_text(size) }})
-    end
+    {#- The cast outside the case: a case may drop the size of its branches' type (PostgreSQL's does). #}
+    cast(case when {{ text_bytes(trimmed) }} <= {{ size }} then nullif({{ trimmed }}, '') end as {{ type_text(size) }})
 {%- endmacro %}

@@ -10,10 +10,10 @@
 
 {% macro normalize_status(column) -%}
     {%- set key = "replace(lower(trim(cast(" ~ column ~ " as " ~ type_text() ~ "))), ' ', '')" -%}
-    case {{ key }}
+    cast(case {{ key }}
         {%- for status in order_statuses() %}
         when '{{ status | lower }}' then '{{ status }}'
         {%- endfor %}
         else {{ clean_text(column) }}
-    end
+    end as {{ type_text(raw_text_size(column)) }})
 {%- endmacro %}

@@ -77,7 +77,7 @@ previous as (
     previous as (
 
         select
-            cast(null as {{ type_text() }}) as table_name,
+            cast(null as {{ type_text(32) }}) as table_name,
             cast(null as {{ dbt.type_bigint() }}) as rows_read,
             cast(null as timestamp) as run_started_at,
             cast(null as date) as as_of_date
@@ -90,7 +90,7 @@ final as (
 
     select
         {{ this_build_columns() }},
-        cast(rows_read.table_name as {{ type_text() }}) as table_name,
+        cast(rows_read.table_name as {{ type_text(32) }}) as table_name,
         cast(coalesce(rows_read.rows_read, 0) as {{ dbt.type_bigint() }}) as rows_read,
         cast(previous.rows_read as {{ dbt.type_bigint() }}) as previous_rows_read,
         previous.run_started_at as previous_run_started_at,

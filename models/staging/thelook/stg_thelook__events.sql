@@ -56,7 +56,7 @@ typed as (
         cast(user_id as {{ dbt.type_bigint() }}) as user_id,
         {{ clean_text('traffic_source') }} as traffic_source,
         {{ to_utc_timestamp('created_at') }} as created_at,
-        cast(raw_file as {{ type_text() }}) as raw_file,
+        cast(raw_file as {{ type_raw_file() }}) as raw_file,
         1 as is_new
     from source
     where id is not null
