@@ -229,7 +229,7 @@ final as (
         {%- else %}
         cast(null as {{ type_raw_file() }}) as raw_file,
         cast(null as {{ dbt.type_bigint() }}) as file_size,
-        cast(null as {{ type_text(40) }}) as file_signature,
+        cast(null as {{ type_fingerprint_sum() }}) as file_signature,
         {%- endif %}
         {%- for name in newest %}
         cast(null as timestamp) as {{ name }},

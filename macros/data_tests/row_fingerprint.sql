@@ -34,17 +34,22 @@
     {{ return(adapter.dispatch('fingerprint_sum', 'customer_mart')(column)) }}
 {%- endmacro %}
 
+{#- Its type: at most 39 digits (a 128-bit or 38-digit sum) and a sign. -#}
+{% macro type_fingerprint_sum() -%}
+    {{ type_text(40) }}
+{%- endmacro %}
+
 {% macro duckdb__fingerprint_sum(column) -%}
     cast(sum({{ column }}) as varchar)
 {%- endmacro %}
 
 {#- PostgreSQL: the first 15 hex digits of the MD5 read as a bit string, then as a bigint. -#}
 {% macro default__fingerprint_sum(column) -%}
-    cast(sum(cast(cast('x' || substr({{ column }}, 1, 15) as bit(60)) as bigint)) as {{ type_text(40) }})
+    cast(sum(cast(cast('x' || substr({{ column }}, 1, 15) as bit(60)) as bigint)) as {{ type_fingerprint_sum() }})
 {%- endmacro %}
 
 {#- Redshift: the same 15 hex digits through strtol (AWS "STRTOL function"); summed as a decimal,
-    since Redshift sums bigints into a bigint, which would overflow. As text: at most 38 digits. -#}
+    since Redshift sums bigints into a bigint, which would overflow. -#}
 {% macro redshift__fingerprint_sum(column) -%}
-    cast(sum(cast(strtol(substring({{ column }}, 1, 15), 16) as decimal(38, 0))) as {{ type_text(40) }})
+    cast(sum(cast(strtol(substring({{ column }}, 1, 15), 16) as decimal(38, 0))) as {{ type_fingerprint_sum() }})
 {%- endmacro %}
